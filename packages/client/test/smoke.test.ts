@@ -1,0 +1,11 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Protocol from "@signering/protocol"
+import { Effect } from "effect"
+
+describe("workspace wiring", () => {
+  it.effect("resolves sibling packages from source", () =>
+    Effect.sync(() => {
+      expect(Protocol.version).toBe("0.0.0")
+    }),
+  )
+})
