@@ -1,1 +1,4 @@
-export const version = "0.0.0"
+export * as DirectJob from "./DirectJob.js"
+export * as DirectResponse from "./DirectResponse.js"
+export * as ProtocolError from "./ProtocolError.js"
+export { BundleError, DecodeError, KeystoreError, ValidationError } from "./ProtocolError.js"
