@@ -1,4 +1,13 @@
+/**
+ * `@signering/protocol`: pure protocol code for the Posten signering API.
+ *
+ * @since 0.1.0
+ */
 export * as DirectJob from "./DirectJob.js"
 export * as DirectResponse from "./DirectResponse.js"
+export * as DirectXml from "./DirectXml.js"
+export * as DocumentBundle from "./DocumentBundle.js"
+export * as Keystore from "./Keystore.js"
 export * as ProtocolError from "./ProtocolError.js"
 export { BundleError, DecodeError, KeystoreError, ValidationError } from "./ProtocolError.js"
+export * as XadesSignature from "./XadesSignature.js"
