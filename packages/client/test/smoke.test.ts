@@ -5,7 +5,7 @@ import { Effect } from "effect"
 describe("workspace wiring", () => {
   it.effect("resolves sibling packages from source", () =>
     Effect.sync(() => {
-      expect(Protocol.version).toBe("0.0.0")
+      expect(Protocol.DirectResponse.knownSignerStatuses).toContain("SIGNED")
     }),
   )
 })
