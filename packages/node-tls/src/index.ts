@@ -1,1 +1,12 @@
-export const version = "0.0.0"
+/**
+ * Node.js transport for `@signering/client`: undici with mutual TLS and the
+ * signering server identity check.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as NodeTlsTransport from "./NodeTlsTransport.js"
+
+/** @since 0.1.0 */
+export * as ServerIdentity from "./ServerIdentity.js"

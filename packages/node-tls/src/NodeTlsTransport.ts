@@ -1,0 +1,402 @@
+/**
+ * The Node.js transport for `@signering/client`: an `HttpClient` (from
+ * `effect/http`) on an undici keep-alive pool with mutual TLS and the service's
+ * server identity check.
+ *
+ * The adapter only converts requests, calls undici and maps failures. It has no
+ * timeouts except the socket connect timeout, and no retries: the client owns both.
+ *
+ * @since 0.1.0
+ */
+import { createPrivateKey, type X509Certificate } from "node:crypto"
+import type { ConnectionOptions } from "node:tls"
+import { Data, Duration, Effect, Layer, Redacted, type Scope, Stream } from "effect"
+import { HttpClient, HttpClientError } from "effect/http"
+import { Agent, type Dispatcher, ProxyAgent } from "undici"
+import { loadCertificates, PemProblem } from "./internal/pem.js"
+import { UndiciResponse } from "./internal/undiciResponse.js"
+import { checkServerIdentity, POSTEN_ORGANIZATION_NUMBER } from "./ServerIdentity.js"
+
+/**
+ * The transport cannot be built from the options it was given. `field` names
+ * the option; the message says what is missing or wrong (never key material).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const program = NodeTlsTransport.makeDispatcher({ credentials, trustAnchors: [] }).pipe(
+ *   Effect.catchTag("TransportConfigError", (error) => Effect.logError(error.message)),
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export class TransportConfigError extends Data.TaggedError("TransportConfigError")<{
+  readonly reason: "MissingTrustAnchors" | "InvalidTrustAnchor" | "InvalidClientCertificate" | "InvalidOption"
+  readonly field: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.field}: ${this.detail}`
+  }
+}
+
+/**
+ * The client's enterprise certificate as TLS needs it: the certificate chain
+ * (leaf first) and the private key, both PEM. `Keystore` from
+ * `@signering/protocol` provides these, including for legacy PKCS#12 files.
+ *
+ * @since 0.1.0
+ */
+export interface ClientCredentials {
+  readonly certificateChainPem: string
+  readonly privateKeyPem: Redacted.Redacted<string>
+}
+
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The client's enterprise certificate and key (see {@link ClientCredentials}). */
+  readonly credentials: ClientCredentials
+  /**
+   * The CA certificates a server chain must lead to, and nothing else: each
+   * entry is PEM text, a PEM/DER file, or a directory of `.pem`/`.cer`/`.crt`
+   * files. For the real service use the Buypass/Commfides anchors of the
+   * environment (see the README).
+   */
+  readonly trustAnchors: string | ReadonlyArray<string>
+  /**
+   * Organization number expected in the server certificate. Defaults to
+   * Posten Bring AS (984661185), which runs every environment of the real service.
+   */
+  readonly serverOrganizationNumber?: string | undefined
+  /** Keep-alive connections per origin. Default 10. */
+  readonly connections?: number | undefined
+  /** Time allowed for TCP connect plus TLS handshake. Default 10 seconds. */
+  readonly connectTimeout?: Duration.Input | undefined
+  /** How long an idle keep-alive socket is kept. Default 4 seconds (undici's default). */
+  readonly keepAliveTimeout?: Duration.Input | undefined
+  /**
+   * An HTTP(S) proxy that tunnels with CONNECT: its URL, or the URL and a
+   * `Proxy-Authorization` value. The TLS session (mutual TLS and the identity
+   * check) still runs end to end with the service.
+   */
+  readonly proxy?: string | { readonly uri: string; readonly token?: Redacted.Redacted<string> | undefined } | undefined
+}
+
+const configError = (reason: TransportConfigError["reason"], field: string, detail: string) =>
+  new TransportConfigError({ reason, field, detail })
+
+const loadTrustAnchors = (
+  trustAnchors: Options["trustAnchors"] | undefined,
+): Effect.Effect<ReadonlyArray<X509Certificate>, TransportConfigError> =>
+  Effect.suspend(() => {
+    const inputs = trustAnchors === undefined ? [] : typeof trustAnchors === "string" ? [trustAnchors] : trustAnchors
+    if (inputs.length === 0 || inputs.every((input) => input.trim() === "")) {
+      return Effect.fail(
+        configError(
+          "MissingTrustAnchors",
+          "trustAnchors",
+          "no trust anchors configured; give the CA certificates of the environment (PEM text, or a file or directory of .pem/.cer files). The real service uses the Buypass and Commfides roots published by Digdir (see the @signering/node-tls README); the simulator gives its own as pki.caCertificatePem",
+        ),
+      )
+    }
+    const anchors: Array<X509Certificate> = []
+    for (const [index, input] of inputs.entries()) {
+      const loaded = loadCertificates(input)
+      if (loaded instanceof PemProblem) {
+        return Effect.fail(configError("InvalidTrustAnchor", `trustAnchors[${index}]`, loaded.detail))
+      }
+      anchors.push(...loaded)
+    }
+    return Effect.succeed(anchors)
+  })
+
+const checkCredentials = (credentials: ClientCredentials | undefined) =>
+  Effect.suspend(() => {
+    if (credentials === undefined) {
+      return Effect.fail(
+        configError(
+          "InvalidClientCertificate",
+          "credentials",
+          "no client certificate configured; the service authenticates senders by their enterprise certificate only",
+        ),
+      )
+    }
+    const chain = loadCertificatesFromPem(credentials.certificateChainPem)
+    if (chain instanceof PemProblem) {
+      return Effect.fail(configError("InvalidClientCertificate", "credentials.certificateChainPem", chain.detail))
+    }
+    let key: ReturnType<typeof createPrivateKey>
+    try {
+      key = createPrivateKey(Redacted.value(credentials.privateKeyPem))
+    } catch {
+      // The OpenSSL message may quote key bytes, so it is not passed on.
+      return Effect.fail(
+        configError(
+          "InvalidClientCertificate",
+          "credentials.privateKeyPem",
+          "the private key is not a readable PEM key",
+        ),
+      )
+    }
+    if (!chain[0]!.checkPrivateKey(key)) {
+      return Effect.fail(
+        configError(
+          "InvalidClientCertificate",
+          "credentials",
+          `the private key does not belong to the first certificate of the chain (${chain[0]!.subject.replaceAll("\n", ", ")})`,
+        ),
+      )
+    }
+    return Effect.void
+  })
+
+const loadCertificatesFromPem = (pem: string) =>
+  pem.includes("-----BEGIN") ? loadCertificates(pem) : new PemProblem("the certificate chain is not PEM text")
+
+/**
+ * What {@link connectOptions} gives: options for `tls.connect`, accepted as-is
+ * by undici's `Agent` `connect` option.
+ *
+ * @since 0.1.0
+ */
+export interface TlsConnectOptions {
+  readonly key: string
+  readonly cert: string
+  readonly ca: Array<string>
+  readonly rejectUnauthorized: true
+  readonly minVersion: "TLSv1.2"
+  readonly checkServerIdentity: NonNullable<ConnectionOptions["checkServerIdentity"]>
+  /** Connect timeout in milliseconds (TCP plus TLS handshake). */
+  readonly timeout: number
+}
+
+/**
+ * The `connect` options handed to undici (and to `tls.connect`): mutual TLS,
+ * TLS 1.2 or later, the trust anchors as the only CAs, and the
+ * organization-number check instead of host-name matching. Useful to build your
+ * own undici `Agent`, e.g. for `@signering/fetch` on Node.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Agent, fetch } from "undici"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const program = Effect.gen(function* () {
+ *   const connect = yield* NodeTlsTransport.connectOptions({ credentials, trustAnchors: "./anchors/test" })
+ *   const agent = new Agent({ connect })
+ *   return (input: string, init?: RequestInit) => fetch(input, { ...init, dispatcher: agent })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const connectOptions = (
+  options: Pick<Options, "credentials" | "trustAnchors" | "serverOrganizationNumber" | "connectTimeout">,
+): Effect.Effect<TlsConnectOptions, TransportConfigError> =>
+  Effect.gen(function* () {
+    const organization = options.serverOrganizationNumber ?? POSTEN_ORGANIZATION_NUMBER
+    if (!/^\d{9}$/.test(organization)) {
+      return yield* configError(
+        "InvalidOption",
+        "serverOrganizationNumber",
+        `must be a 9-digit organization number, got "${organization}"`,
+      )
+    }
+    const anchors = yield* loadTrustAnchors(options.trustAnchors)
+    yield* checkCredentials(options.credentials)
+    const timeout = yield* positiveMillis("connectTimeout", options.connectTimeout, 10_000)
+    return {
+      key: Redacted.value(options.credentials.privateKeyPem),
+      cert: options.credentials.certificateChainPem,
+      // Only the anchors: Node's bundled public roots must never vouch for the service.
+      ca: anchors.map((anchor) => anchor.toString()),
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+      checkServerIdentity: checkServerIdentity(organization),
+      timeout,
+    } satisfies TlsConnectOptions
+  })
+
+const positiveMillis = (field: string, input: Duration.Input | undefined, fallback: number) =>
+  Effect.suspend(() => {
+    if (input === undefined) return Effect.succeed(fallback)
+    const millis = Duration.toMillis(input)
+    return Number.isFinite(millis) && millis > 0
+      ? Effect.succeed(millis)
+      : Effect.fail(configError("InvalidOption", field, `must be a positive, finite duration, got ${String(input)}`))
+  })
+
+/**
+ * An undici dispatcher (an `Agent`, or a `ProxyAgent` when `proxy` is set)
+ * configured for the service, closed when the scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const client = Effect.map(
+ *   NodeTlsTransport.makeDispatcher({ credentials, trustAnchors: caPem, serverOrganizationNumber: "123456785" }),
+ *   NodeTlsTransport.make,
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const makeDispatcher = (options: Options): Effect.Effect<Dispatcher, TransportConfigError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const connect = yield* connectOptions(options)
+    const connections = options.connections ?? 10
+    if (!Number.isInteger(connections) || connections < 1 || connections > 1024) {
+      return yield* configError("InvalidOption", "connections", `must be an integer from 1 to 1024, got ${connections}`)
+    }
+    const keepAliveTimeout = yield* positiveMillis("keepAliveTimeout", options.keepAliveTimeout, 4_000)
+    const common = {
+      connections,
+      keepAliveTimeout,
+      // Timeouts belong to the client (Effect.timeout); undici's own would race it.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    }
+    const proxy = options.proxy
+    if (proxy === undefined) {
+      return yield* Effect.acquireRelease(
+        Effect.sync(() => new Agent({ ...common, connect })),
+        (agent) => Effect.promise(() => agent.destroy()),
+      )
+    }
+    const uri = typeof proxy === "string" ? proxy : proxy.uri
+    try {
+      new URL(uri)
+    } catch {
+      return yield* configError("InvalidOption", "proxy", "must be an absolute URL such as http://proxy.example:3128")
+    }
+    const token = typeof proxy === "string" || proxy.token === undefined ? undefined : Redacted.value(proxy.token)
+    return yield* Effect.acquireRelease(
+      Effect.sync(
+        () =>
+          new ProxyAgent({
+            ...common,
+            uri,
+            ...(token === undefined ? {} : { token }),
+            requestTls: connect,
+            proxyTls: { timeout: connect.timeout },
+          }),
+      ),
+      (agent) => Effect.promise(() => agent.destroy()),
+    )
+  })
+
+const transportError = (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0], cause: unknown) =>
+  new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
+
+// undici also streams any async iterable, which its types do not list.
+type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined> | AsyncIterable<Uint8Array>
+
+/**
+ * An `HttpClient` that sends every request through `dispatcher`. Failures
+ * before a response arrives become `HttpClientError` with a `TransportError`
+ * reason whose `cause` is undici's (or Node's TLS) error, untouched, so the
+ * client can tell connect, handshake, identity and closed-early failures apart.
+ *
+ * @example
+ * ```ts
+ * import { Agent } from "undici"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const client = NodeTlsTransport.make(new Agent())
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  HttpClient.make((request, url, signal) => {
+    const send = (body: RequestBody) =>
+      Effect.map(
+        Effect.tryPromise({
+          try: () =>
+            dispatcher.request({
+              origin: url.origin,
+              path: url.pathname + url.search,
+              method: request.method,
+              headers: request.headers,
+              body: body as Dispatcher.DispatchOptions["body"] & {},
+              signal,
+              headersTimeout: 0,
+              bodyTimeout: 0,
+            }),
+          catch: (cause) => transportError(request, cause),
+        }),
+        (response) => new UndiciResponse(request, url.href, response) as never,
+      )
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return send(null)
+      case "Uint8Array":
+        return send(body.body)
+      case "Raw":
+        return send(body.body as RequestBody)
+      case "FormData":
+        return send(body.formData as unknown as RequestBody)
+      case "Stream":
+        return Effect.flatMap(Stream.toAsyncIterableEffect(body.stream), send)
+    }
+  })
+
+/**
+ * Provides `HttpClient` on an undici dispatcher that the layer owns: mutual TLS
+ * with `credentials`, `trustAnchors` as the only CAs, the organization-number
+ * check, a keep-alive pool and optionally a proxy. The pool is closed with the
+ * layer's scope. Building fails with {@link TransportConfigError} when an option
+ * is missing or unusable.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { HttpClient } from "effect/http"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const Transport = NodeTlsTransport.layer({
+ *   credentials: { certificateChainPem, privateKeyPem: Redacted.make(keyPem) },
+ *   trustAnchors: "./trust/test", // Buypass/Commfides test anchors
+ *   connections: 16,
+ * })
+ *
+ * const program = HttpClient.get("https://api.difitest.signering.posten.no/api/123456789").pipe(
+ *   Effect.flatMap((response) => response.text),
+ *   Effect.provide(Transport),
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient, TransportConfigError> =>
+  Layer.effect(HttpClient.HttpClient, Effect.map(makeDispatcher(options), make))
+
+/**
+ * Provides `HttpClient` on a dispatcher you own and close yourself, e.g. an
+ * undici `Agent` shared with other code or a `MockAgent` in tests. Its TLS
+ * settings are yours: use {@link connectOptions} to get the service's.
+ *
+ * @example
+ * ```ts
+ * import { Agent } from "undici"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * const agent = new Agent({ connect: tlsOptions })
+ * const Transport = NodeTlsTransport.layerDispatcher(agent)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.succeed(HttpClient.HttpClient, make(dispatcher))
