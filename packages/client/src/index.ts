@@ -1,1 +1,20 @@
-export const version = "0.0.0"
+/**
+ * `@signering/client`: Effect and Promise client for the Posten signering API (direct flow).
+ *
+ * @since 0.1.0
+ */
+export * as ClientError from "./ClientError.js"
+export {
+  BrokerNotAuthorized,
+  DocumentsNotDeletable,
+  InvalidStatusQueryToken,
+  RateLimited,
+  ServerIdentityError,
+  SigningCeremonyNotCompleted,
+  TooEagerPolling,
+  TransportError,
+  UnexpectedResponse,
+} from "./ClientError.js"
+export * as DirectClient from "./DirectClient.js"
+export * as Environment from "./Environment.js"
+export { VERSION as version } from "./internal/userAgent.js"

@@ -1,0 +1,133 @@
+/**
+ * Where the client talks to: the API root, the organization number the server's certificate must carry,
+ * which kind of enterprise certificates the environment accepts, and (optionally) its trust anchors.
+ *
+ * The built-in environments carry no trust anchors: the Buypass and Commfides CA certificates are published
+ * by the CAs and listed by Digdir ("dpi_sertifikathandtering"); pass the ones for your environment to the
+ * transport (`NodeTlsTransport.layer({ trustAnchors })`), or build a `custom` environment that carries them.
+ *
+ * @since 0.1.0
+ */
+
+/** The organization number of Posten Bring AS, which the real service's certificate carries. */
+export const POSTEN_ORGANIZATION_NUMBER = "984661185"
+
+export type Name = "production" | "difitest" | "difiqa" | "custom"
+
+/**
+ * An environment of the signing service.
+ *
+ * @example
+ * ```ts
+ * import { Environment } from "@signering/client"
+ * Environment.difitest.apiRoot // "https://api.difitest.signering.posten.no/api"
+ * ```
+ */
+export interface Environment {
+  readonly name: Name
+  /** The API root ("service root"), without a trailing slash, e.g. `https://api.signering.posten.no/api`. */
+  readonly apiRoot: string
+  /** The organization number the server's certificate must carry (checked by the transport). */
+  readonly serverOrganizationNumber: string
+  /** Which enterprise certificates this environment accepts: used for hints when TLS fails. */
+  readonly certificates: "production" | "test"
+  /** Trust anchors (PEM) for the server's chain, when the environment brings its own. */
+  readonly trustAnchors?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * The production service: production enterprise certificates only.
+ *
+ * @example
+ * ```ts
+ * DirectClient.layer({ environment: Environment.production, sender: { organizationNumber: "123456789" } })
+ * ```
+ */
+export const production: Environment = {
+  name: "production",
+  apiRoot: "https://api.signering.posten.no/api",
+  serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
+  certificates: "production",
+}
+
+/**
+ * The public test environment (the Java client's `STAGING`): test enterprise certificates only.
+ *
+ * @example
+ * ```ts
+ * DirectClient.layer({ environment: Environment.difitest, keystore })
+ * ```
+ */
+export const difitest: Environment = {
+  name: "difitest",
+  apiRoot: "https://api.difitest.signering.posten.no/api",
+  serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
+  certificates: "test",
+}
+
+/**
+ * The QA environment known from the official clients: test enterprise certificates only.
+ *
+ * @example
+ * ```ts
+ * DirectClient.layer({ environment: Environment.difiqa, keystore })
+ * ```
+ */
+export const difiqa: Environment = {
+  name: "difiqa",
+  apiRoot: "https://api.difiqa.signering.posten.no/api",
+  serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
+  certificates: "test",
+}
+
+/**
+ * Any other server, e.g. the local simulator. The API root is normalised (no trailing slash); it is
+ * checked when the client is built (`DirectClient.make` fails with a `ValidationError` naming
+ * `environment.apiRoot` when it is not an absolute http(s) URL).
+ *
+ * @example
+ * ```ts
+ * const sim = await Simulator.start()
+ * const environment = Environment.custom({
+ *   apiRoot: sim.url,
+ *   serverOrganizationNumber: sim.pki.server.organizationNumber,
+ *   trustAnchors: [sim.pki.caCertificatePem],
+ * })
+ * ```
+ */
+export const custom = (options: {
+  readonly apiRoot: string | URL
+  readonly serverOrganizationNumber?: string | undefined
+  readonly trustAnchors?: ReadonlyArray<string> | undefined
+  readonly certificates?: "production" | "test" | undefined
+}): Environment => ({
+  name: "custom",
+  apiRoot: String(options.apiRoot).replace(/\/+$/, ""),
+  serverOrganizationNumber: options.serverOrganizationNumber ?? POSTEN_ORGANIZATION_NUMBER,
+  certificates: options.certificates ?? "test",
+  ...(options.trustAnchors === undefined ? {} : { trustAnchors: options.trustAnchors }),
+})
+
+/**
+ * A built-in environment by name (`production`, `difitest`, `difiqa`; `staging` is an alias of `difitest`
+ * as in the Java client), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * Environment.fromName(process.env.SIGNERING_ENVIRONMENT ?? "difitest")
+ * ```
+ */
+export const fromName = (name: string): Environment | undefined => {
+  switch (name.trim().toLowerCase()) {
+    case "production":
+    case "prod":
+      return production
+    case "difitest":
+    case "staging":
+      return difitest
+    case "difiqa":
+      return difiqa
+    default:
+      return undefined
+  }
+}
