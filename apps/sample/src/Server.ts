@@ -1,0 +1,76 @@
+/** Runs the app: the store, the HTTP server on the configured address, and the poller for POLLING jobs. */
+import type { AddressInfo } from "node:net"
+import { serve } from "@hono/node-server"
+import * as App from "./App.js"
+import * as Poller from "./Poller.js"
+import type { SigningPort } from "./Signing.js"
+import { Store } from "./Store.js"
+
+export interface ServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly publicUrl?: string | undefined
+  readonly databasePath: string
+  readonly signing: SigningPort
+  /** Poll for POLLING jobs' status changes (default true). */
+  readonly poll?: boolean
+  readonly log?: (line: string) => void
+}
+
+export interface RunningServer {
+  readonly url: string
+  readonly store: Store
+  /** Stops polling (finishing a change in progress), the HTTP server, the signing client and the database. */
+  readonly close: () => Promise<void>
+}
+
+export const start = async (options: ServerOptions): Promise<RunningServer> => {
+  const store = Store.open(options.databasePath)
+  const log = options.log ?? (() => {})
+  let handler: ((request: Request) => Response | Promise<Response>) | undefined
+  const server = serve({
+    fetch: (request) => (handler === undefined ? new Response("starting", { status: 503 }) : handler(request)),
+    hostname: options.host,
+    port: options.port,
+  })
+  await new Promise<void>((resolve, reject) => {
+    if (server.listening) return resolve()
+    server.once("listening", () => resolve())
+    server.once("error", reject)
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address
+  const url = (options.publicUrl ?? `http://${host}:${address.port}`).replace(/\/+$/, "")
+
+  const poller =
+    options.poll === false
+      ? undefined
+      : Poller.start({
+          store,
+          signing: options.signing,
+          onError: (error) => log(`poller: ${error instanceof Error ? error.message : "failed"}`),
+        })
+  const app = App.make({
+    store,
+    signing: options.signing,
+    publicUrl: url,
+    log,
+    poller: () => ({ ...Poller.state(store), running: poller !== undefined }),
+  })
+  handler = (request) => app.fetch(request)
+
+  let closed: Promise<void> | undefined
+  const close = () => {
+    closed ??= (async () => {
+      await poller?.stop()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        if ("closeAllConnections" in server) server.closeAllConnections()
+      })
+      await options.signing.close()
+      store.close()
+    })()
+    return closed
+  }
+  return { url, store, close }
+}

@@ -1,0 +1,83 @@
+/**
+ * What the app needs from the signing service, in the app's own words. The one implementation used by the app
+ * (`src/DirectSigning.ts`) wraps `@signering/client`; keeping the app behind this small port means pages and the
+ * poller read like the business they do, and the client can change without touching them.
+ */
+
+export type JobStatus = "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
+
+export interface CreateInput {
+  readonly flow: "WAIT_FOR_CALLBACK" | "POLLING"
+  readonly title: string
+  readonly description?: string | undefined
+  /** The app's own reference (its job number): never personal data, the service shows it in e-mails. */
+  readonly reference: string
+  readonly document: { readonly title: string; readonly bytes: Uint8Array }
+  readonly signers: ReadonlyArray<{ readonly pin: string }>
+  readonly exitUrls: { readonly completionUrl: string; readonly rejectionUrl: string; readonly errorUrl: string }
+}
+
+export interface CreatedSigner {
+  /** The PIN the service echoes for this signer. */
+  readonly pin: string | undefined
+  /** The signer URL: kept, to ask for a fresh redirect URL later. */
+  readonly href: string
+  /** One-time URL for the signer's browser. */
+  readonly redirectUrl: string
+}
+
+export interface CreatedJob {
+  readonly signatureJobId: string
+  readonly statusUrl: string | undefined
+  readonly signers: ReadonlyArray<CreatedSigner>
+}
+
+export interface Status {
+  readonly signatureJobId: string
+  readonly status: JobStatus
+  readonly signers: ReadonlyArray<{
+    readonly signer?: string | undefined
+    readonly status: string
+    readonly since: Date
+  }>
+  readonly padesUrl: string | undefined
+  readonly hasConfirmationUrl: boolean
+  /** What the client needs back to confirm this status. */
+  readonly handle: unknown
+}
+
+export interface StatusChange {
+  /** `undefined` when the queue was empty. */
+  readonly status: Status | undefined
+  readonly nextPermittedPollTime: Date
+}
+
+/** Failures the app handles differently; everything else is `Other`. The message never holds a token or a PIN. */
+export type SigningErrorKind =
+  | "InvalidStatusQueryToken"
+  | "SigningCeremonyNotCompleted"
+  | "TooEagerPolling"
+  | "Unavailable"
+  | "Other"
+
+export class SigningError extends Error {
+  override readonly name = "SigningError"
+  constructor(
+    readonly kind: SigningErrorKind,
+    message: string,
+    readonly nextPermittedPollTime?: Date | undefined,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+export interface SigningPort {
+  create(input: CreateInput): Promise<CreatedJob>
+  newRedirectUrl(signerHref: string): Promise<string>
+  status(statusUrl: string, statusQueryToken: string): Promise<Status>
+  statusChange(): Promise<StatusChange>
+  pades(url: string): Promise<Uint8Array>
+  confirm(status: Status): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,366 @@
+/**
+ * The app's persistence: sessions, jobs, signers, their statuses and the signed documents, in one embedded SQLite
+ * file. Every write that belongs together runs in one transaction, so a crash or restart never leaves a job half
+ * updated; a status is stored before it is confirmed, so a change the service re-delivers is simply applied again.
+ */
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import Database from "better-sqlite3"
+
+export type Flow = "WAIT_FOR_CALLBACK" | "POLLING"
+/** The service's job statuses, plus the app's own states before the service knows the job. */
+export type JobState = "CREATING" | "CREATE_FAILED" | "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
+
+export interface Session {
+  readonly id: string
+  readonly name: string
+  readonly pin: string
+}
+
+export interface Signer {
+  readonly position: number
+  readonly name: string
+  readonly pin: string
+  /** The signer URL at the service (for a new redirect URL); absent until the job is created. */
+  readonly href: string | undefined
+  readonly status: string
+  readonly since: string | undefined
+}
+
+export interface Job {
+  readonly id: number
+  readonly flow: Flow
+  readonly title: string
+  readonly ownerPin: string | undefined
+  readonly signatureJobId: string | undefined
+  readonly statusUrl: string | undefined
+  readonly status: JobState
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly lastError: string | undefined
+  readonly signers: ReadonlyArray<Signer>
+  readonly hasSignedDocument: boolean
+}
+
+export interface JobEvent {
+  readonly at: string
+  readonly text: string
+}
+
+export interface StatusUpdate {
+  readonly status: "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
+  readonly signers: ReadonlyArray<{
+    readonly signer?: string | undefined
+    readonly status: string
+    readonly since: Date
+  }>
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  pin TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  flow TEXT NOT NULL CHECK (flow IN ('WAIT_FOR_CALLBACK', 'POLLING')),
+  title TEXT NOT NULL,
+  owner_pin TEXT,
+  signature_job_id TEXT UNIQUE,
+  status_url TEXT,
+  status TEXT NOT NULL DEFAULT 'CREATING',
+  contract BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS signers (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  pin TEXT NOT NULL,
+  href TEXT,
+  status TEXT NOT NULL DEFAULT 'WAITING',
+  since TEXT,
+  PRIMARY KEY (job_id, position)
+);
+CREATE TABLE IF NOT EXISTS signed_documents (
+  job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+  pdf BLOB NOT NULL,
+  stored_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner_pin, id);
+CREATE INDEX IF NOT EXISTS events_job ON events(job_id, id);
+`
+
+interface JobRow {
+  id: number
+  flow: Flow
+  title: string
+  owner_pin: string | null
+  signature_job_id: string | null
+  status_url: string | null
+  status: JobState
+  created_at: string
+  updated_at: string
+  last_error: string | null
+  has_signed: number
+}
+
+interface SignerRow {
+  position: number
+  name: string
+  pin: string
+  href: string | null
+  status: string
+  since: string | null
+}
+
+const jobColumns = `id, flow, title, owner_pin, signature_job_id, status_url, status, created_at, updated_at, last_error,
+  EXISTS (SELECT 1 FROM signed_documents d WHERE d.job_id = jobs.id) AS has_signed`
+
+export class Store {
+  readonly #db: Database.Database
+  readonly #now: () => Date
+
+  private constructor(db: Database.Database, now: () => Date) {
+    this.#db = db
+    this.#now = now
+  }
+
+  /** Opens (and creates when missing) the database at `path`; `":memory:"` gives a throwaway one. */
+  static open(path: string, options: { readonly now?: () => Date } = {}): Store {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+    const db = new Database(path)
+    db.pragma("journal_mode = WAL")
+    db.pragma("foreign_keys = ON")
+    db.pragma("busy_timeout = 5000")
+    db.exec(schema)
+    return new Store(db, options.now ?? (() => new Date()))
+  }
+
+  close(): void {
+    this.#db.close()
+  }
+
+  #stamp(): string {
+    return this.#now().toISOString()
+  }
+
+  // Sessions ---------------------------------------------------------------------------------------------------
+
+  createSession(name: string, pin: string): Session {
+    const id = globalThis.crypto.randomUUID()
+    this.#db
+      .prepare("INSERT INTO sessions (id, name, pin, created_at) VALUES (?, ?, ?, ?)")
+      .run(id, name, pin, this.#stamp())
+    return { id, name, pin }
+  }
+
+  session(id: string): Session | undefined {
+    const row = this.#db.prepare("SELECT id, name, pin FROM sessions WHERE id = ?").get(id) as Session | undefined
+    return row === undefined ? undefined : { id: row.id, name: row.name, pin: row.pin }
+  }
+
+  deleteSession(id: string): void {
+    this.#db.prepare("DELETE FROM sessions WHERE id = ?").run(id)
+  }
+
+  // Jobs -------------------------------------------------------------------------------------------------------
+
+  /** Records a job before it is sent, so its id can go into the exit URLs. */
+  createJob(input: {
+    readonly flow: Flow
+    readonly title: string
+    readonly ownerPin?: string | undefined
+    readonly contract: Uint8Array
+    readonly signers: ReadonlyArray<{ readonly name: string; readonly pin: string }>
+  }): number {
+    const at = this.#stamp()
+    return this.#db.transaction(() => {
+      const result = this.#db
+        .prepare(
+          "INSERT INTO jobs (flow, title, owner_pin, contract, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .run(input.flow, input.title, input.ownerPin ?? null, Buffer.from(input.contract), at, at)
+      const id = Number(result.lastInsertRowid)
+      const insert = this.#db.prepare("INSERT INTO signers (job_id, position, name, pin) VALUES (?, ?, ?, ?)")
+      for (const [i, s] of input.signers.entries()) insert.run(id, i + 1, s.name, s.pin)
+      this.#event(id, at, "Job recorded")
+      return id
+    })()
+  }
+
+  /** Stores what the service answered to create: its job id, the status URL and each signer's URL (matched by number). */
+  markCreated(
+    id: number,
+    response: {
+      readonly signatureJobId: string
+      readonly statusUrl?: string | undefined
+      readonly signers: ReadonlyArray<{ readonly pin: string | undefined; readonly href: string }>
+    },
+  ): void {
+    const at = this.#stamp()
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          "UPDATE jobs SET signature_job_id = ?, status_url = ?, status = 'IN_PROGRESS', updated_at = ?, last_error = NULL WHERE id = ?",
+        )
+        .run(response.signatureJobId, response.statusUrl ?? null, at, id)
+      const update = this.#db.prepare("UPDATE signers SET href = ? WHERE job_id = ? AND pin = ?")
+      for (const s of response.signers) if (s.pin !== undefined) update.run(s.href, id, s.pin)
+      this.#event(id, at, `Created at the service as job ${response.signatureJobId}`)
+    })()
+  }
+
+  markCreateFailed(id: number, message: string): void {
+    const at = this.#stamp()
+    this.#db.transaction(() => {
+      this.#db
+        .prepare("UPDATE jobs SET status = 'CREATE_FAILED', last_error = ?, updated_at = ? WHERE id = ?")
+        .run(message, at, id)
+      this.#event(id, at, `Create failed: ${message}`)
+    })()
+  }
+
+  /** Applies a status from the service. Applying the same status twice changes nothing but the event log. */
+  applyStatus(id: number, update: StatusUpdate, source: string): void {
+    const at = this.#stamp()
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?").run(update.status, at, id)
+      const set = this.#db.prepare("UPDATE signers SET status = ?, since = ? WHERE job_id = ? AND pin = ?")
+      for (const s of update.signers) {
+        if (s.signer !== undefined) set.run(s.status, s.since.toISOString(), id, s.signer)
+      }
+      this.#event(id, at, `${source}: ${update.status} (${update.signers.map((s) => s.status).join(", ")})`)
+    })()
+  }
+
+  storeSignedDocument(id: number, pdf: Uint8Array): void {
+    const at = this.#stamp()
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          "INSERT INTO signed_documents (job_id, pdf, stored_at) VALUES (?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET pdf = excluded.pdf, stored_at = excluded.stored_at",
+        )
+        .run(id, Buffer.from(pdf), at)
+      this.#event(id, at, `Signed PDF stored (${pdf.byteLength} bytes)`)
+    })()
+  }
+
+  noteError(id: number, message: string): void {
+    const at = this.#stamp()
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE jobs SET last_error = ?, updated_at = ? WHERE id = ?").run(message, at, id)
+      this.#event(id, at, message)
+    })()
+  }
+
+  note(id: number, text: string): void {
+    this.#event(id, this.#stamp(), text)
+  }
+
+  #event(id: number, at: string, text: string): void {
+    this.#db.prepare("INSERT INTO events (job_id, at, text) VALUES (?, ?, ?)").run(id, at, text)
+  }
+
+  job(id: number): Job | undefined {
+    const row = this.#db.prepare(`SELECT ${jobColumns} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined
+    return row === undefined ? undefined : this.#toJob(row)
+  }
+
+  jobBySignatureJobId(signatureJobId: string): Job | undefined {
+    const row = this.#db.prepare(`SELECT ${jobColumns} FROM jobs WHERE signature_job_id = ?`).get(signatureJobId) as
+      | JobRow
+      | undefined
+    return row === undefined ? undefined : this.#toJob(row)
+  }
+
+  jobs(filter: { readonly flow?: Flow; readonly ownerPin?: string; readonly limit?: number } = {}): ReadonlyArray<Job> {
+    const where: Array<string> = []
+    const args: Array<string | number> = []
+    if (filter.flow !== undefined) {
+      where.push("flow = ?")
+      args.push(filter.flow)
+    }
+    if (filter.ownerPin !== undefined) {
+      where.push("owner_pin = ?")
+      args.push(filter.ownerPin)
+    }
+    const sql = `SELECT ${jobColumns} FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`
+    const rows = this.#db.prepare(sql).all(...args, filter.limit ?? 50) as Array<JobRow>
+    return rows.map((r) => this.#toJob(r))
+  }
+
+  contract(id: number): Uint8Array | undefined {
+    const row = this.#db.prepare("SELECT contract FROM jobs WHERE id = ?").get(id) as { contract: Buffer } | undefined
+    return row === undefined ? undefined : new Uint8Array(row.contract)
+  }
+
+  signedDocument(id: number): Uint8Array | undefined {
+    const row = this.#db.prepare("SELECT pdf FROM signed_documents WHERE job_id = ?").get(id) as
+      | { pdf: Buffer }
+      | undefined
+    return row === undefined ? undefined : new Uint8Array(row.pdf)
+  }
+
+  events(id: number): ReadonlyArray<JobEvent> {
+    return this.#db.prepare("SELECT at, text FROM events WHERE job_id = ? ORDER BY id").all(id) as Array<JobEvent>
+  }
+
+  #toJob(row: JobRow): Job {
+    const signers = (
+      this.#db
+        .prepare("SELECT position, name, pin, href, status, since FROM signers WHERE job_id = ? ORDER BY position")
+        .all(row.id) as Array<SignerRow>
+    ).map(
+      (s): Signer => ({
+        position: s.position,
+        name: s.name,
+        pin: s.pin,
+        href: s.href ?? undefined,
+        status: s.status,
+        since: s.since ?? undefined,
+      }),
+    )
+    return {
+      id: row.id,
+      flow: row.flow,
+      title: row.title,
+      ownerPin: row.owner_pin ?? undefined,
+      signatureJobId: row.signature_job_id ?? undefined,
+      statusUrl: row.status_url ?? undefined,
+      status: row.status,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      lastError: row.last_error ?? undefined,
+      signers,
+      hasSignedDocument: row.has_signed === 1,
+    }
+  }
+
+  // Settings (the poller's next permitted poll time survives a restart) -----------------------------------------
+
+  setting(key: string): string | undefined {
+    const row = this.#db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined
+    return row?.value
+  }
+
+  setSetting(key: string, value: string): void {
+    this.#db
+      .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .run(key, value)
+  }
+}

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { Store } from "../src/Store.js"
+
+const dirs: Array<string> = []
+const tempDb = () => {
+  const dir = mkdtempSync(join(tmpdir(), "sample-store-"))
+  dirs.push(dir)
+  return join(dir, "nested", "sample.db")
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+const signers = [
+  { name: "Kari Nordmann", pin: "12831200151" },
+  { name: "Ola Nordmann", pin: "01917900155" },
+]
+
+describe("Store", () => {
+  it("keeps sessions, jobs, statuses, events and signed documents across a reopen", () => {
+    const path = tempDb()
+    const store = Store.open(path)
+    const session = store.createSession("Kari Nordmann", signers[0]!.pin)
+    const id = store.createJob({
+      flow: "WAIT_FOR_CALLBACK",
+      title: "Service agreement",
+      ownerPin: signers[0]!.pin,
+      contract: new Uint8Array([1, 2, 3]),
+      signers,
+    })
+    expect(store.job(id)?.status).toBe("CREATING")
+    store.markCreated(id, {
+      signatureJobId: "9007199254740993",
+      statusUrl: "https://sim/status",
+      signers: [
+        { pin: signers[1]!.pin, href: "https://sim/signers/2" },
+        { pin: signers[0]!.pin, href: "https://sim/signers/1" },
+      ],
+    })
+    store.applyStatus(
+      id,
+      {
+        status: "COMPLETED_SUCCESSFULLY",
+        signers: [
+          { signer: signers[0]!.pin, status: "SIGNED", since: new Date("2026-11-28T10:00:00Z") },
+          { signer: signers[1]!.pin, status: "SIGNED", since: new Date("2026-11-28T10:01:00Z") },
+        ],
+      },
+      "test",
+    )
+    store.storeSignedDocument(id, new Uint8Array([37, 80, 68, 70]))
+    store.setSetting("k", "v1")
+    store.setSetting("k", "v2")
+    store.close()
+
+    const again = Store.open(path)
+    expect(again.session(session.id)).toEqual(session)
+    const job = again.job(id)!
+    expect(job).toMatchObject({
+      flow: "WAIT_FOR_CALLBACK",
+      signatureJobId: "9007199254740993",
+      statusUrl: "https://sim/status",
+      status: "COMPLETED_SUCCESSFULLY",
+      hasSignedDocument: true,
+      ownerPin: signers[0]!.pin,
+    })
+    expect(job.signers.map((s) => [s.position, s.href, s.status])).toEqual([
+      [1, "https://sim/signers/1", "SIGNED"],
+      [2, "https://sim/signers/2", "SIGNED"],
+    ])
+    expect(job.signers[1]!.since).toBe("2026-11-28T10:01:00.000Z")
+    expect(again.jobBySignatureJobId("9007199254740993")?.id).toBe(id)
+    expect(again.signedDocument(id)).toEqual(new Uint8Array([37, 80, 68, 70]))
+    expect(again.contract(id)).toEqual(new Uint8Array([1, 2, 3]))
+    expect(again.events(id).map((e) => e.text)).toEqual([
+      "Job recorded",
+      "Created at the service as job 9007199254740993",
+      "test: COMPLETED_SUCCESSFULLY (SIGNED, SIGNED)",
+      "Signed PDF stored (4 bytes)",
+    ])
+    expect(again.setting("k")).toBe("v2")
+    again.close()
+  })
+
+  it("filters jobs by flow and owner, newest first", () => {
+    const store = Store.open(":memory:")
+    const a = store.createJob({
+      flow: "WAIT_FOR_CALLBACK",
+      title: "A",
+      ownerPin: "1",
+      contract: new Uint8Array(),
+      signers: [],
+    })
+    const b = store.createJob({ flow: "POLLING", title: "B", contract: new Uint8Array(), signers: [] })
+    const c = store.createJob({
+      flow: "WAIT_FOR_CALLBACK",
+      title: "C",
+      ownerPin: "2",
+      contract: new Uint8Array(),
+      signers: [],
+    })
+    const d = store.createJob({
+      flow: "WAIT_FOR_CALLBACK",
+      title: "D",
+      ownerPin: "1",
+      contract: new Uint8Array(),
+      signers: [],
+    })
+    expect(store.jobs({ flow: "WAIT_FOR_CALLBACK", ownerPin: "1" }).map((j) => j.id)).toEqual([d, a])
+    expect(store.jobs({ flow: "POLLING" }).map((j) => j.id)).toEqual([b])
+    expect(store.jobs({ limit: 2 }).map((j) => j.id)).toEqual([d, c])
+    store.markCreateFailed(c, "refused")
+    expect(store.job(c)).toMatchObject({ status: "CREATE_FAILED", lastError: "refused" })
+    store.close()
+  })
+
+  it("refuses a second job with the same service job id", () => {
+    const store = Store.open(":memory:")
+    const make = () => store.createJob({ flow: "POLLING", title: "X", contract: new Uint8Array(), signers: [] })
+    const one = make()
+    const two = make()
+    store.markCreated(one, { signatureJobId: "7", signers: [] })
+    expect(() => store.markCreated(two, { signatureJobId: "7", signers: [] })).toThrow(/UNIQUE/)
+    expect(store.job(two)?.status).toBe("CREATING")
+    store.close()
+  })
+})
