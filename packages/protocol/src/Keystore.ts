@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Redacted } from "effect"
+import { Effect, Redacted, Result } from "effect"
 import type { Name, ParsedCertificate } from "./internal/asn1.js"
 import { pem } from "./internal/base64.js"
 import { KeystoreFailure, loadPem, loadPkcs12 } from "./internal/keystoreForge.js"
@@ -162,30 +162,38 @@ export class Keystore {
 const reveal = (value: string | Redacted.Redacted<string>): string =>
   Redacted.isRedacted(value) ? Redacted.value(value) : value
 
-const load = (f: () => { privateKeyPkcs8: Uint8Array; chain: ReadonlyArray<ParsedCertificate> }) =>
-  Effect.try({
-    try: () => {
-      const loaded = f()
-      return new Keystore(loaded.privateKeyPkcs8, loaded.chain)
-    },
-    catch: (e) =>
+const load = (
+  f: () => { privateKeyPkcs8: Uint8Array; chain: ReadonlyArray<ParsedCertificate> },
+): Result.Result<Keystore, KeystoreError> => {
+  try {
+    const loaded = f()
+    return Result.succeed(new Keystore(loaded.privateKeyPkcs8, loaded.chain))
+  } catch (e) {
+    return Result.fail(
       e instanceof KeystoreFailure
         ? new KeystoreError({ reason: e.reason, detail: e.detail })
         : new KeystoreError({ reason: "Malformed", detail: "the keystore could not be read" }),
-  })
+    )
+  }
+}
+
+const orThrow = <A, E>(result: Result.Result<A, E>): A => {
+  if (result._tag === "Failure") throw result.failure
+  return result.success
+}
 
 /**
- * Loads a PKCS#12 file (`.p12` / `.pfx`), including legacy RC2-40 and 3DES encrypted ones.
+ * Loads a PKCS#12 file (`.p12` / `.pfx`), including legacy RC2-40 and 3DES encrypted ones. Synchronous, like
+ * `DirectJob.make`: a `Result`; see {@link fromPkcs12Effect} and {@link fromPkcs12OrThrow} for the other styles.
  *
  * @example
  * ```ts
  * import { Keystore } from "@signering/protocol"
- * import { Effect, Redacted } from "effect"
+ * import { Redacted } from "effect"
  *
- * const keystore = await Effect.runPromise(
- *   Keystore.fromPkcs12(await readFile("virksomhet.p12"), Redacted.make(process.env.P12_PASSPHRASE!)),
- * )
- * console.log(keystore.organizationNumber, keystore.notAfter)
+ * const result = Keystore.fromPkcs12(await readFile("virksomhet.p12"), Redacted.make(process.env.P12_PASSPHRASE!))
+ * if (result._tag === "Failure") throw new Error(result.failure.message) // e.g. reason "WrongPassphrase"
+ * console.log(result.success.organizationNumber, result.success.notAfter)
  * ```
  *
  * @since 0.1.0
@@ -193,7 +201,35 @@ const load = (f: () => { privateKeyPkcs8: Uint8Array; chain: ReadonlyArray<Parse
 export const fromPkcs12 = (
   bytes: Uint8Array,
   passphrase: string | Redacted.Redacted<string>,
-): Effect.Effect<Keystore, KeystoreError> => load(() => loadPkcs12(bytes, reveal(passphrase)))
+): Result.Result<Keystore, KeystoreError> => load(() => loadPkcs12(bytes, reveal(passphrase)))
+
+/**
+ * {@link fromPkcs12} as an Effect failing with `KeystoreError`.
+ *
+ * @example
+ * ```ts
+ * const keystore = yield* Keystore.fromPkcs12Effect(bytes, Redacted.make(passphrase))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const fromPkcs12Effect = (
+  bytes: Uint8Array,
+  passphrase: string | Redacted.Redacted<string>,
+): Effect.Effect<Keystore, KeystoreError> => Effect.suspend(() => Effect.fromResult(fromPkcs12(bytes, passphrase)))
+
+/**
+ * {@link fromPkcs12} for code without Effect: returns the keystore or throws the `KeystoreError`.
+ *
+ * @example
+ * ```ts
+ * const keystore = Keystore.fromPkcs12OrThrow(bytes, passphrase)
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const fromPkcs12OrThrow = (bytes: Uint8Array, passphrase: string | Redacted.Redacted<string>): Keystore =>
+  orThrow(fromPkcs12(bytes, passphrase))
 
 /**
  * PEM input: one or more certificates (leaf and chain, in any order) and a PKCS#8 (`PRIVATE KEY`), encrypted
@@ -208,24 +244,23 @@ export interface PemInput {
 }
 
 /**
- * Loads a certificate chain and private key from PEM text.
+ * Loads a certificate chain and private key from PEM text. Synchronous: a `Result`.
  *
  * @example
  * ```ts
  * import { Keystore } from "@signering/protocol"
- * import { Effect, Redacted } from "effect"
+ * import { Redacted } from "effect"
  *
- * const keystore = await Effect.runPromise(
- *   Keystore.fromPem({
- *     certificates: await readFile("chain.pem", "utf8"),
- *     privateKey: Redacted.make(await readFile("key.pem", "utf8")),
- *   }),
- * )
+ * const result = Keystore.fromPem({
+ *   certificates: await readFile("chain.pem", "utf8"),
+ *   privateKey: Redacted.make(await readFile("key.pem", "utf8")),
+ * })
+ * if (result._tag === "Success") console.log(result.success.organizationNumber)
  * ```
  *
  * @since 0.1.0
  */
-export const fromPem = (input: PemInput): Effect.Effect<Keystore, KeystoreError> =>
+export const fromPem = (input: PemInput): Result.Result<Keystore, KeystoreError> =>
   load(() =>
     loadPem(
       typeof input.certificates === "string" ? [input.certificates] : input.certificates,
@@ -233,6 +268,31 @@ export const fromPem = (input: PemInput): Effect.Effect<Keystore, KeystoreError>
       input.passphrase === undefined ? undefined : reveal(input.passphrase),
     ),
   )
+
+/**
+ * {@link fromPem} as an Effect failing with `KeystoreError`.
+ *
+ * @example
+ * ```ts
+ * const keystore = yield* Keystore.fromPemEffect({ certificates, privateKey })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const fromPemEffect = (input: PemInput): Effect.Effect<Keystore, KeystoreError> =>
+  Effect.suspend(() => Effect.fromResult(fromPem(input)))
+
+/**
+ * {@link fromPem} for code without Effect: returns the keystore or throws the `KeystoreError`.
+ *
+ * @example
+ * ```ts
+ * const keystore = Keystore.fromPemOrThrow({ certificates, privateKey })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const fromPemOrThrow = (input: PemInput): Keystore => orThrow(fromPem(input))
 
 /**
  * Fails with `Expired` or `NotYetValid` when the signing certificate is not valid at `now`, and logs a warning

@@ -35,7 +35,7 @@ describe("Keystore.fromPkcs12", () => {
     it.effect(`loads ${which} from openssl's ${encryption} PKCS#12 with the chain leaf first`, () =>
       Effect.gen(function* () {
         const entity = pki[which]
-        const ks = yield* Keystore.fromPkcs12(pkcs12(entity, passphrase, encryption), Redacted.make(passphrase))
+        const ks = yield* Keystore.fromPkcs12Effect(pkcs12(entity, passphrase, encryption), Redacted.make(passphrase))
         const expected = pemCerts(entity.chainPem).map(pemToDer)
         // The DER must survive loading byte for byte: its SHA-1 is the XAdES CertDigest.
         expect(ks.chain.map((c) => Buffer.from(c.der).toString("hex"))).toEqual(
@@ -48,7 +48,7 @@ describe("Keystore.fromPkcs12", () => {
 
   it.effect("accepts the passphrase as a plain string too", () =>
     Effect.gen(function* () {
-      const ks = yield* Keystore.fromPkcs12(pkcs12(pki.seid1, "enkel", "legacy"), "enkel")
+      const ks = yield* Keystore.fromPkcs12Effect(pkcs12(pki.seid1, "enkel", "legacy"), "enkel")
       expect(ks.certificate.serialNumber).toBe(0x1d4c2en)
     }),
   )
@@ -56,7 +56,7 @@ describe("Keystore.fromPkcs12", () => {
   for (const encryption of ["default", "legacy", "3des"] as const) {
     it.effect(`a wrong passphrase fails with WrongPassphrase (${encryption})`, () =>
       Effect.gen(function* () {
-        const error = yield* Effect.flip(Keystore.fromPkcs12(pkcs12(pki.seid2, passphrase, encryption), "feil"))
+        const error = yield* Effect.flip(Keystore.fromPkcs12Effect(pkcs12(pki.seid2, passphrase, encryption), "feil"))
         expect(error).toBeInstanceOf(KeystoreError)
         expect(error.reason).toBe("WrongPassphrase")
         expect(error.message).toContain("passphrase")
@@ -67,8 +67,10 @@ describe("Keystore.fromPkcs12", () => {
 
   it.effect("garbage is Malformed", () =>
     Effect.gen(function* () {
-      expect(yield* loadError(Keystore.fromPkcs12(new TextEncoder().encode("not a pfx at all"), "x"))).toBe("Malformed")
-      expect(yield* loadError(Keystore.fromPkcs12(new Uint8Array(0), "x"))).toBe("Malformed")
+      expect(yield* loadError(Keystore.fromPkcs12Effect(new TextEncoder().encode("not a pfx at all"), "x"))).toBe(
+        "Malformed",
+      )
+      expect(yield* loadError(Keystore.fromPkcs12Effect(new Uint8Array(0), "x"))).toBe("Malformed")
     }),
   )
 
@@ -76,10 +78,10 @@ describe("Keystore.fromPkcs12", () => {
     Effect.gen(function* () {
       const certOnly = join(pki.dir, "certonly.p12")
       openssl(["pkcs12", "-export", "-nokeys", "-in", pki.seid1.certPath, "-passout", "pass:x", "-out", certOnly])
-      expect(yield* loadError(Keystore.fromPkcs12(execBytes(certOnly), "x"))).toBe("NoPrivateKey")
+      expect(yield* loadError(Keystore.fromPkcs12Effect(execBytes(certOnly), "x"))).toBe("NoPrivateKey")
       const keyOnly = join(pki.dir, "keyonly.p12")
       openssl(["pkcs12", "-export", "-nocerts", "-inkey", pki.seid1.keyPath, "-passout", "pass:x", "-out", keyOnly])
-      expect(yield* loadError(Keystore.fromPkcs12(execBytes(keyOnly), "x"))).toBe("NoCertificate")
+      expect(yield* loadError(Keystore.fromPkcs12Effect(execBytes(keyOnly), "x"))).toBe("NoCertificate")
     }),
   )
 })
@@ -91,7 +93,7 @@ describe("Keystore.fromPem", () => {
     Effect.gen(function* () {
       const certs = pemCerts(pki.seid2.chainPem)
       for (const privateKey of [pki.seid2.keyPem, pki.seid2.keyPkcs1Pem]) {
-        const ks = yield* Keystore.fromPem({
+        const ks = yield* Keystore.fromPemEffect({
           certificates: [...certs].reverse(),
           privateKey: Redacted.make(privateKey),
         })
@@ -117,31 +119,35 @@ describe("Keystore.fromPem", () => {
         "-passout",
         `pass:${passphrase}`,
       ])
-      const ks = yield* Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: encrypted, passphrase })
+      const ks = yield* Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: encrypted, passphrase })
       expect(ks.organizationNumber).toBe("987654321")
-      const wrong = Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: encrypted, passphrase: "nei" })
+      const wrong = Keystore.fromPemEffect({
+        certificates: pki.seid1.chainPem,
+        privateKey: encrypted,
+        passphrase: "nei",
+      })
       expect(yield* loadError(wrong)).toBe("WrongPassphrase")
-      const missing = Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: encrypted })
+      const missing = Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: encrypted })
       expect(yield* loadError(missing)).toBe("WrongPassphrase")
     }),
   )
 
   it.effect("typed errors: mismatch, no key, no certificate, non-RSA key, broken certificate", () =>
     Effect.gen(function* () {
-      const mismatch = Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: pki.stranger.keyPem })
+      const mismatch = Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: pki.stranger.keyPem })
       expect(yield* loadError(mismatch)).toBe("KeyCertificateMismatch")
-      expect(yield* loadError(Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: "" }))).toBe(
+      expect(yield* loadError(Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: "" }))).toBe(
         "NoPrivateKey",
       )
-      expect(yield* loadError(Keystore.fromPem({ certificates: "", privateKey: pki.seid1.keyPem }))).toBe(
+      expect(yield* loadError(Keystore.fromPemEffect({ certificates: "", privateKey: pki.seid1.keyPem }))).toBe(
         "NoCertificate",
       )
       const ec = openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])
-      expect(yield* loadError(Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: ec }))).toBe(
+      expect(yield* loadError(Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: ec }))).toBe(
         "UnsupportedKey",
       )
       const broken = "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"
-      expect(yield* loadError(Keystore.fromPem({ certificates: broken, privateKey: pki.seid1.keyPem }))).toBe(
+      expect(yield* loadError(Keystore.fromPemEffect({ certificates: broken, privateKey: pki.seid1.keyPem }))).toBe(
         "Malformed",
       )
     }),
@@ -155,7 +161,7 @@ describe("names and organization numbers", () => {
       const files: Array<string> = []
       const ours: Array<string> = []
       for (const entity of entities) {
-        const ks = yield* Keystore.fromPem({ certificates: entity.chainPem, privateKey: entity.keyPem })
+        const ks = yield* Keystore.fromPemEffect({ certificates: entity.chainPem, privateKey: entity.keyPem })
         ks.chain.forEach((c, i) => {
           const path = join(pki.dir, `oracle-${files.length}-${i}.pem`)
           writeFileSync(path, new NodeX509(c.der).toString())
@@ -170,21 +176,24 @@ describe("names and organization numbers", () => {
 
   it.effect("SEID 2 issuer carries 2.5.4.97 as hex DER; SEID 1 reads serialNumber; CN fallback", () =>
     Effect.gen(function* () {
-      const seid2 = yield* Keystore.fromPem({ certificates: pki.seid2.chainPem, privateKey: pki.seid2.keyPem })
+      const seid2 = yield* Keystore.fromPemEffect({ certificates: pki.seid2.chainPem, privateKey: pki.seid2.keyPem })
       expect(seid2.certificate.issuer).toBe(
         "CN=Buypass Class 3 Test4 CA G2 ST Business,2.5.4.97=#0c0f4e54524e4f2d393833313633333237,O=Buypass AS,C=NO",
       )
       // openssl knows the attribute by name; Java does not, hence the hex form in the signature.
       const opensslIssuer = openssl(["x509", "-in", pki.seid2.certPath, "-noout", "-issuer", "-nameopt", "RFC2253"])
       expect(opensslIssuer).toContain("organizationIdentifier=NTRNO-983163327")
-      const seid1 = yield* Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
+      const seid1 = yield* Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
       expect(seid1.organizationNumber).toBe("987654321")
       expect(seid1.certificate.issuer).toBe(
         openssl(["x509", "-in", pki.seid1.certPath, "-noout", "-issuer", "-nameopt", "RFC2253"])
           .replace(/^issuer=/, "")
           .trim(),
       )
-      const stranger = yield* Keystore.fromPem({ certificates: pki.stranger.chainPem, privateKey: pki.stranger.keyPem })
+      const stranger = yield* Keystore.fromPemEffect({
+        certificates: pki.stranger.chainPem,
+        privateKey: pki.stranger.keyPem,
+      })
       expect(stranger.organizationNumber).toBe("912345678")
     }),
   )
@@ -193,7 +202,7 @@ describe("names and organization numbers", () => {
 describe("secrets and the TLS view", () => {
   it.effect("the key never shows in toString, JSON, inspect or logs", () =>
     Effect.gen(function* () {
-      const ks = yield* Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
+      const ks = yield* Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
       const keyBody = pki.seid1.keyPem.split("\n")[1]!
       const logged: Array<unknown> = []
       yield* Effect.log(ks, { ks }).pipe(
@@ -212,7 +221,7 @@ describe("secrets and the TLS view", () => {
   it.effect("hands a TLS client PEM chain and key that match, and a WebCrypto signing key", () =>
     Effect.gen(function* () {
       const p12 = pkcs12(pki.seid2, passphrase, "legacy")
-      const ks = yield* Keystore.fromPkcs12(p12, passphrase)
+      const ks = yield* Keystore.fromPkcs12Effect(p12, passphrase)
       const keyPem = Redacted.value(ks.privateKeyPem)
       expect(keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/)
       const certs = pemCerts(ks.certificateChainPem)
@@ -233,7 +242,7 @@ describe("secrets and the TLS view", () => {
 describe("Keystore.checkValidity", () => {
   it.effect("fails before and after the validity period and warns within 30 days of expiry", () =>
     Effect.gen(function* () {
-      const ks = yield* Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
+      const ks = yield* Keystore.fromPemEffect({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })
       const day = 86_400_000
       const before = yield* Effect.flip(Keystore.checkValidity(ks, new Date(ks.notBefore.getTime() - day)))
       expect(before.reason).toBe("NotYetValid")
@@ -254,4 +263,18 @@ describe("Keystore.checkValidity", () => {
       expect(warnings[0]).toContain("in 10 days")
     }),
   )
+})
+
+describe("plain (non-Effect) forms", () => {
+  it("fromPkcs12 and fromPem return a Result; the OrThrow forms throw the KeystoreError", () => {
+    const p12 = pkcs12(pki.seid1, "x", "3des")
+    const ok = Keystore.fromPkcs12(p12, "x")
+    expect(ok._tag).toBe("Success")
+    const bad = Keystore.fromPkcs12(p12, "y")
+    expect(bad._tag === "Failure" && bad.failure.reason).toBe("WrongPassphrase")
+    expect(Keystore.fromPkcs12OrThrow(p12, "x").organizationNumber).toBe("987654321")
+    expect(() => Keystore.fromPkcs12OrThrow(p12, "y")).toThrow(KeystoreError)
+    expect(Keystore.fromPem({ certificates: pki.seid1.chainPem, privateKey: pki.seid1.keyPem })._tag).toBe("Success")
+    expect(() => Keystore.fromPemOrThrow({ certificates: pki.seid1.chainPem, privateKey: "" })).toThrow(/NoPrivateKey/)
+  })
 })
