@@ -26,7 +26,7 @@ import { checkServerIdentity, POSTEN_ORGANIZATION_NUMBER } from "./ServerIdentit
  * import { Effect } from "effect"
  * import { NodeTlsTransport } from "@signering/node-tls"
  *
- * const program = NodeTlsTransport.makeDispatcher({ credentials, trustAnchors: [] }).pipe(
+ * const program = NodeTlsTransport.makeDispatcher({ keystore, trustAnchors: [] }).pipe(
  *   Effect.catchTag("TransportConfigError", (error) => Effect.logError(error.message)),
  * )
  * ```
@@ -61,18 +61,27 @@ export interface ClientCredentials {
  * @since 0.1.0
  */
 export interface Options {
-  /** The client's enterprise certificate and key (see {@link ClientCredentials}). */
-  readonly credentials: ClientCredentials
+  /** The client's enterprise certificate: a `Keystore` from `@signering/protocol` (or any {@link ClientCredentials}). */
+  readonly keystore: ClientCredentials
+  /**
+   * The environment (from `@signering/client`'s `Environment`), for its
+   * expected server organization number and any trust anchors it carries.
+   * `trustAnchors` and `serverOrganizationNumber` given here take precedence.
+   */
+  readonly environment?:
+    | { readonly serverOrganizationNumber: string; readonly trustAnchors?: ReadonlyArray<string> | undefined }
+    | undefined
   /**
    * The CA certificates a server chain must lead to, and nothing else: each
    * entry is PEM text, a PEM/DER file, or a directory of `.pem`/`.cer`/`.crt`
    * files. For the real service use the Buypass/Commfides anchors of the
    * environment (see the README).
    */
-  readonly trustAnchors: string | ReadonlyArray<string>
+  readonly trustAnchors?: string | ReadonlyArray<string> | undefined
   /**
-   * Organization number expected in the server certificate. Defaults to
-   * Posten Bring AS (984661185), which runs every environment of the real service.
+   * Organization number expected in the server certificate. Defaults to the
+   * environment's, else Posten Bring AS (984661185), which runs every
+   * environment of the real service.
    */
   readonly serverOrganizationNumber?: string | undefined
   /** Keep-alive connections per origin. Default 10. */
@@ -123,14 +132,14 @@ const checkCredentials = (credentials: ClientCredentials | undefined) =>
       return Effect.fail(
         configError(
           "InvalidClientCertificate",
-          "credentials",
+          "keystore",
           "no client certificate configured; the service authenticates senders by their enterprise certificate only",
         ),
       )
     }
     const chain = loadCertificatesFromPem(credentials.certificateChainPem)
     if (chain instanceof PemProblem) {
-      return Effect.fail(configError("InvalidClientCertificate", "credentials.certificateChainPem", chain.detail))
+      return Effect.fail(configError("InvalidClientCertificate", "keystore.certificateChainPem", chain.detail))
     }
     let key: ReturnType<typeof createPrivateKey>
     try {
@@ -138,18 +147,14 @@ const checkCredentials = (credentials: ClientCredentials | undefined) =>
     } catch {
       // The OpenSSL message may quote key bytes, so it is not passed on.
       return Effect.fail(
-        configError(
-          "InvalidClientCertificate",
-          "credentials.privateKeyPem",
-          "the private key is not a readable PEM key",
-        ),
+        configError("InvalidClientCertificate", "keystore.privateKeyPem", "the private key is not a readable PEM key"),
       )
     }
     if (!chain[0]!.checkPrivateKey(key)) {
       return Effect.fail(
         configError(
           "InvalidClientCertificate",
-          "credentials",
+          "keystore",
           `the private key does not belong to the first certificate of the chain (${chain[0]!.subject.replaceAll("\n", ", ")})`,
         ),
       )
@@ -190,7 +195,7 @@ export interface TlsConnectOptions {
  * import { NodeTlsTransport } from "@signering/node-tls"
  *
  * const program = Effect.gen(function* () {
- *   const connect = yield* NodeTlsTransport.connectOptions({ credentials, trustAnchors: "./anchors/test" })
+ *   const connect = yield* NodeTlsTransport.connectOptions({ keystore, trustAnchors: "./anchors/test" })
  *   const agent = new Agent({ connect })
  *   return (input: string, init?: RequestInit) => fetch(input, { ...init, dispatcher: agent })
  * })
@@ -199,10 +204,11 @@ export interface TlsConnectOptions {
  * @since 0.1.0
  */
 export const connectOptions = (
-  options: Pick<Options, "credentials" | "trustAnchors" | "serverOrganizationNumber" | "connectTimeout">,
+  options: Pick<Options, "keystore" | "environment" | "trustAnchors" | "serverOrganizationNumber" | "connectTimeout">,
 ): Effect.Effect<TlsConnectOptions, TransportConfigError> =>
   Effect.gen(function* () {
-    const organization = options.serverOrganizationNumber ?? POSTEN_ORGANIZATION_NUMBER
+    const organization =
+      options.serverOrganizationNumber ?? options.environment?.serverOrganizationNumber ?? POSTEN_ORGANIZATION_NUMBER
     if (!/^\d{9}$/.test(organization)) {
       return yield* configError(
         "InvalidOption",
@@ -210,12 +216,12 @@ export const connectOptions = (
         `must be a 9-digit organization number, got "${organization}"`,
       )
     }
-    const anchors = yield* loadTrustAnchors(options.trustAnchors)
-    yield* checkCredentials(options.credentials)
+    const anchors = yield* loadTrustAnchors(options.trustAnchors ?? options.environment?.trustAnchors)
+    yield* checkCredentials(options.keystore)
     const timeout = yield* positiveMillis("connectTimeout", options.connectTimeout, 10_000)
     return {
-      key: Redacted.value(options.credentials.privateKeyPem),
-      cert: options.credentials.certificateChainPem,
+      key: Redacted.value(options.keystore.privateKeyPem),
+      cert: options.keystore.certificateChainPem,
       // Only the anchors: Node's bundled public roots must never vouch for the service.
       ca: anchors.map((anchor) => anchor.toString()),
       rejectUnauthorized: true,
@@ -244,7 +250,7 @@ const positiveMillis = (field: string, input: Duration.Input | undefined, fallba
  * import { NodeTlsTransport } from "@signering/node-tls"
  *
  * const client = Effect.map(
- *   NodeTlsTransport.makeDispatcher({ credentials, trustAnchors: caPem, serverOrganizationNumber: "123456785" }),
+ *   NodeTlsTransport.makeDispatcher({ keystore, trustAnchors: caPem, serverOrganizationNumber: "123456785" }),
  *   NodeTlsTransport.make,
  * )
  * ```
@@ -354,19 +360,20 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
 
 /**
  * Provides `HttpClient` on an undici dispatcher that the layer owns: mutual TLS
- * with `credentials`, `trustAnchors` as the only CAs, the organization-number
+ * with the `keystore`, `trustAnchors` as the only CAs, the organization-number
  * check, a keep-alive pool and optionally a proxy. The pool is closed with the
  * layer's scope. Building fails with {@link TransportConfigError} when an option
  * is missing or unusable.
  *
  * @example
  * ```ts
- * import { Effect, Redacted } from "effect"
+ * import { Effect } from "effect"
  * import { HttpClient } from "effect/http"
  * import { NodeTlsTransport } from "@signering/node-tls"
  *
+ * // keystore: from Keystore.fromPkcs12(...) or Keystore.fromPem(...) in @signering/protocol
  * const Transport = NodeTlsTransport.layer({
- *   credentials: { certificateChainPem, privateKeyPem: Redacted.make(keyPem) },
+ *   keystore,
  *   trustAnchors: "./trust/test", // Buypass/Commfides test anchors
  *   connections: 16,
  * })

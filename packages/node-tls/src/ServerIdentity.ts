@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import type { PeerCertificate } from "node:tls"
-import { Data } from "effect"
+import { ServerIdentityError as ClientServerIdentityError, Environment } from "@signering/client"
 
 /**
  * Organization number of Posten Bring AS, the operator of the real service
@@ -25,13 +25,15 @@ import { Data } from "effect"
  *
  * @since 0.1.0
  */
-export const POSTEN_ORGANIZATION_NUMBER = "984661185"
+export const POSTEN_ORGANIZATION_NUMBER: string = Environment.POSTEN_ORGANIZATION_NUMBER
 
 /**
  * The server's certificate did not carry the expected organization number.
+ * It is `@signering/client`'s class, so the client recognises it in the
+ * failure's cause chain and reports a `TransportError` with reason `ServerIdentity`.
  *
- * It is returned from `checkServerIdentity`, so Node destroys the socket with it
- * and it ends up as the `cause` of the transport failure.
+ * It is returned from `checkServerIdentity`, so Node destroys the socket with
+ * it and it ends up as the `cause` of the transport failure.
  *
  * @example
  * ```ts
@@ -44,21 +46,10 @@ export const POSTEN_ORGANIZATION_NUMBER = "984661185"
  *
  * @since 0.1.0
  */
-export class ServerIdentityError extends Data.TaggedError("ServerIdentityError")<{
-  readonly reason: "OrganizationMismatch" | "NoOrganizationNumber"
-  readonly expectedOrganizationNumber: string
-  readonly actualOrganizationNumber: string | undefined
-  readonly subject: string
-}> {
-  // Node reads `code` into `socket.authorizationError`.
-  readonly code = "ERR_SIGNERING_SERVER_IDENTITY"
+export const ServerIdentityError = ClientServerIdentityError
 
-  override get message(): string {
-    return this.reason === "OrganizationMismatch"
-      ? `the server certificate belongs to organization ${this.actualOrganizationNumber}, expected ${this.expectedOrganizationNumber} (subject: ${this.subject}); is the API root pointing at the right service?`
-      : `the server certificate carries no organization number, expected ${this.expectedOrganizationNumber} (subject: ${this.subject})`
-  }
-}
+/** @since 0.1.0 */
+export type ServerIdentityError = ClientServerIdentityError
 
 type Subject = PeerCertificate["subject"] | undefined
 
@@ -132,10 +123,10 @@ const describe = (subject: Subject): string =>
  */
 export const checkServerIdentity =
   (expectedOrganizationNumber: string) =>
-  (_hostname: string, certificate: PeerCertificate): ServerIdentityError | undefined => {
+  (_hostname: string, certificate: PeerCertificate): ClientServerIdentityError | undefined => {
     const actual = organizationNumberOf(certificate?.subject)
     if (actual === expectedOrganizationNumber) return undefined
-    return new ServerIdentityError({
+    return new ClientServerIdentityError({
       reason: actual === undefined ? "NoOrganizationNumber" : "OrganizationMismatch",
       expectedOrganizationNumber,
       actualOrganizationNumber: actual,

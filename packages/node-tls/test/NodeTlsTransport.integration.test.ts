@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { Environment } from "@signering/client"
+import { Keystore } from "@signering/protocol"
 import { Cause, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import { Agent } from "undici"
@@ -84,7 +86,7 @@ afterAll(() => Promise.all([server.close(), tls12.close()]))
 
 const transport = (options: Partial<NodeTlsTransport.Options> = {}) =>
   NodeTlsTransport.layer({
-    credentials: credentials(),
+    keystore: credentials(),
     trustAnchors: pki.ca.certificatePem,
     serverOrganizationNumber: pki.serverOrganizationNumber,
     ...options,
@@ -120,6 +122,24 @@ describe("NodeTlsTransport over mutual TLS", () => {
       expect(response.headers["x-client"]).toBe("Avsender AS")
       expect(yield* response.text).toBe("<x>æøå</x>")
     }).pipe(Effect.provide(transport())),
+  )
+
+  it.live("takes a protocol Keystore and an Environment directly", () =>
+    Effect.gen(function* () {
+      const keystore = yield* Keystore.fromPemEffect({
+        certificates: pki.client.certificatePem,
+        privateKey: Redacted.make(pki.client.privateKeyPem),
+      })
+      const environment = Environment.custom({
+        apiRoot: server.url,
+        serverOrganizationNumber: pki.serverOrganizationNumber,
+        trustAnchors: [pki.ca.certificatePem],
+      })
+      const response = yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.url}/echo`)).pipe(
+        Effect.provide(NodeTlsTransport.layer({ keystore, environment })),
+      )
+      expect(response.headers["x-client"]).toBe("Avsender AS")
+    }),
   )
 
   it.live("streams a request body it does not hold in memory", () =>
@@ -213,7 +233,7 @@ describe("NodeTlsTransport over mutual TLS", () => {
   it.live("layerDispatcher uses a caller's dispatcher and leaves it open", () =>
     Effect.gen(function* () {
       const connect = yield* NodeTlsTransport.connectOptions({
-        credentials: credentials(),
+        keystore: credentials(),
         trustAnchors: pki.ca.certificatePem,
         serverOrganizationNumber: pki.serverOrganizationNumber,
       })
@@ -277,7 +297,7 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
       cert: _cert,
       ...connect
     } = yield* NodeTlsTransport.connectOptions({
-      credentials: credentials(),
+      keystore: credentials(),
       trustAnchors: pki.ca.certificatePem,
     })
     const agent = yield* Effect.acquireRelease(
@@ -305,7 +325,7 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
       // A Node server closes without an alert; a Java server sends one (unknown_ca / bad_certificate).
       expect(cause.code).toBe("ECONNRESET")
       expect(cause.message).toMatch(/before secure TLS connection was established/)
-    }).pipe(Effect.provide(transport({ credentials: credentials(pki.foreignClient) }))),
+    }).pipe(Effect.provide(transport({ keystore: credentials(pki.foreignClient) }))),
   )
 
   it.live("TLS 1.3: a refused client certificate shows up as a close before any response byte", () =>
@@ -313,7 +333,7 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
       const layer = yield* withoutClientCertificate
       for (const provide of [
         Effect.provide(layer),
-        Effect.provide(transport({ credentials: credentials(pki.foreignClient) })),
+        Effect.provide(transport({ keystore: credentials(pki.foreignClient) })),
       ]) {
         const cause = yield* transportCause(
           provide(Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.url}/echo`))),
@@ -340,7 +360,7 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
       // With only a foreign anchor configured, even a chain that Node's bundled roots
       // could verify must fail; here the chain is private, so this pins `ca` as exclusive.
       const connect = yield* NodeTlsTransport.connectOptions({
-        credentials: credentials(),
+        keystore: credentials(),
         trustAnchors: pki.foreignCa.certificatePem,
       })
       expect(connect.ca).toEqual([new X509Certificate(pki.foreignCa.certificatePem).toString()])
@@ -414,7 +434,7 @@ describe("NodeTlsTransport configuration errors", () => {
       writeFileSync(join(dir, "foreign.cer"), pki.foreignCa.certificatePem)
       writeFileSync(join(dir, "root.cer"), new X509Certificate(pki.ca.certificatePem).raw)
       writeFileSync(join(dir, "README.txt"), "not a certificate")
-      const connect = yield* NodeTlsTransport.connectOptions({ credentials: credentials(), trustAnchors: dir })
+      const connect = yield* NodeTlsTransport.connectOptions({ keystore: credentials(), trustAnchors: dir })
       expect(connect.ca).toHaveLength(2)
       const status = yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.url}/echo`)).pipe(
         Effect.map((response) => response.status),
@@ -428,7 +448,7 @@ describe("NodeTlsTransport configuration errors", () => {
     Effect.gen(function* () {
       const other = pki.ca.issue({ subject: [{ type: "2.5.4.3", value: "x" }], usage: "client" })
       const error = yield* configFailure({
-        credentials: {
+        keystore: {
           certificateChainPem: pki.client.certificatePem,
           privateKeyPem: Redacted.make(other.privateKeyPem),
         },
@@ -436,9 +456,9 @@ describe("NodeTlsTransport configuration errors", () => {
       expect(error.reason).toBe("InvalidClientCertificate")
       expect(error.message).toMatch(/does not belong to the first certificate/)
       const garbage = yield* configFailure({
-        credentials: { certificateChainPem: pki.client.certificatePem, privateKeyPem: Redacted.make("SECRET-KEY") },
+        keystore: { certificateChainPem: pki.client.certificatePem, privateKeyPem: Redacted.make("SECRET-KEY") },
       })
-      expect(garbage.field).toBe("credentials.privateKeyPem")
+      expect(garbage.field).toBe("keystore.privateKeyPem")
       expect(`${garbage.message} ${String(garbage)} ${JSON.stringify(garbage)}`).not.toContain("SECRET-KEY")
     }),
   )
