@@ -1,7 +1,7 @@
 import { PDFDocument } from "pdf-lib"
 import { describe, expect, it } from "vitest"
 import * as Contract from "../src/Contract.js"
-import { pdfText } from "./support/pdfText.js"
+import { pdfText } from "../src/PdfText.js"
 
 describe("Contract", () => {
   it("is a one-page PDF naming every party, in the text and the title", async () => {

@@ -54,3 +54,6 @@ export const pdfStrings = (pdf: Uint8Array): Array<string> => {
 }
 
 export const pdfText = (pdf: Uint8Array): string => pdfStrings(pdf).join("\n")
+
+/** `true` when one of the PDF's text operators shows `needle`, e.g. a signer's name or number on the cover page. */
+export const pdfMentions = (pdf: Uint8Array, needle: string): boolean => pdfStrings(pdf).some((s) => s.includes(needle))

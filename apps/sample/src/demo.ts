@@ -1,0 +1,116 @@
+/**
+ * The demo: starts the signering simulator (mutual-TLS API + signing portal) and the sample portal, configured
+ * exactly as for the real service (API root, keystore file, trust anchors, server organization number), and prints
+ * the URL to open. `--headless` runs the whole flow once with a cookie-carrying HTTP client instead and exits
+ * 0 on success.
+ *
+ *   pnpm demo                 # open the printed URL; Ctrl-C stops
+ *   pnpm demo --headless      # smoke test: login, sign in the portal, status, PAdES, confirm
+ *   pnpm demo --port 4000     # the portal's port (default 3000; 0 = any free port)
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { parseArgs } from "node:util"
+import { Simulator } from "@signering/simulator"
+import * as Config from "./Config.js"
+import * as DirectSigning from "./DirectSigning.js"
+import * as Headless from "./Headless.js"
+import { pdfMentions } from "./PdfText.js"
+import * as Server from "./Server.js"
+
+const { values } = parseArgs({
+  options: {
+    headless: { type: "boolean", default: false },
+    port: { type: "string" },
+    database: { type: "string" },
+    "poll-delay-ms": { type: "string", default: "2000" },
+  },
+})
+
+const say = (line: string) => console.log(line)
+
+const main = async (): Promise<number> => {
+  const started = Date.now()
+  const headless = values.headless === true
+  const scratch = headless ? await mkdtemp(join(tmpdir(), "signering-demo-")) : undefined
+  const dataDir = scratch ?? dirname(Config.defaultDatabasePath)
+  say("Starting the signering simulator (mutual-TLS API and signing portal)…")
+  const simulator = await Simulator.start({ emptyQueuePollDelayMs: Number(values["poll-delay-ms"]) })
+  let server: Server.RunningServer | undefined
+  try {
+    // The simulator's sender certificate and CA go to files, so the app is configured exactly as it would be with
+    // a real enterprise certificate: a PKCS#12 file, its passphrase, and trust anchor files.
+    const files = await simulator.pki.writeTo(join(dataDir, "simulator-pki"))
+    const sender = simulator.pki.senders[0]!
+    const org = sender.organizationNumber
+    const passphrase = (await readFile(files[`sender.${org}.pkcs12Passphrase`]!, "utf8")).trim()
+    const env = {
+      SIGNERING_ENVIRONMENT: "custom",
+      SIGNERING_API_ROOT: simulator.url,
+      SIGNERING_SERVER_ORGANIZATION_NUMBER: simulator.pki.server.organizationNumber,
+      SIGNERING_KEYSTORE: files[`sender.${org}.pkcs12`]!,
+      SIGNERING_KEYSTORE_PASSPHRASE: passphrase,
+      SIGNERING_TRUST_ANCHORS: files.caCertificate!,
+      SAMPLE_PORT: values.port ?? (headless ? "0" : "3000"),
+      SAMPLE_DATABASE: values.database ?? join(dataDir, "sample.db"),
+    }
+    const config = Config.fromEnv(env)
+    say(`  API root        ${simulator.url}`)
+    say(`  signing portal  ${simulator.portalUrl}`)
+    say("The sample portal's configuration (what you would set for the real service):")
+    for (const [k, v] of Object.entries(env)) say(`  ${k}=${k.includes("PASSPHRASE") ? "********" : v}`)
+
+    const signing = await DirectSigning.make({ config: config.signing })
+    server = await Server.start({
+      host: config.host,
+      port: config.port,
+      databasePath: config.databasePath,
+      signing,
+      log: headless ? () => {} : say,
+    })
+
+    if (!headless) {
+      say("")
+      say(`Open ${server.url} in your browser. Ctrl-C stops the demo.`)
+      say("")
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve())
+        process.once("SIGTERM", () => resolve())
+      })
+      say("Stopping…")
+      return 0
+    }
+
+    say(`Sample portal at ${server.url}; running the signing flow headless:`)
+    const result = await Headless.run({ appUrl: server.url, report: say, timeoutMs: 60_000 })
+    const pdf = result.signedPdf
+    if (pdf === undefined) throw new Headless.FlowError("No signed PDF")
+    const customer = server.store.jobs({ limit: 1 })[0]?.signers[0]
+    if (customer === undefined || !pdfMentions(pdf, customer.pin))
+      throw new Headless.FlowError("The signed PDF's cover page does not name the signer")
+    say("7. The signed PDF's cover page names the signer")
+    say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: signed, stored, confirmed, downloaded.`)
+    return 0
+  } finally {
+    await server?.close()
+    await simulator.close()
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+const deadline = values.headless
+  ? setTimeout(() => {
+      console.error("Headless demo: gave up after 120 s")
+      process.exit(2)
+    }, 120_000)
+  : undefined
+deadline?.unref()
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`FAILED: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
+    process.exit(1)
+  },
+)
