@@ -117,8 +117,16 @@ export const readRoot = (
   }
   const valid = XMLValidator.validate(text)
   if (valid !== true) {
-    return fail(expected, "Malformed", `not well-formed XML at line ${valid.err.line}: ${valid.err.msg}`)
+    // The validator's own message quotes names from the input; code and position are enough and echo nothing.
+    return fail(
+      expected,
+      "Malformed",
+      `not well-formed XML (${valid.err.code}) at line ${valid.err.line}, column ${valid.err.col}`,
+    )
   }
+  // The validator lets text after the root element pass.
+  if (text.slice(text.lastIndexOf(">") + 1).trim() !== "")
+    return fail(expected, "Malformed", "text after the root element")
   let doc: unknown
   try {
     doc = parserFor(maxDepth).parse(text)
@@ -140,11 +148,10 @@ export const readRoot = (
   const [prefix, local] = splitName(rootName)
   const ns = scope.get(prefix)
   if (local !== expected || ns !== namespace) {
-    return fail(
-      expected,
-      "UnexpectedRoot",
-      `root element is {${ns ?? ""}}${local.slice(0, 100)}, expected {${namespace}}${expected}`,
-    )
+    // Names of the input are echoed only when they look like message names, never arbitrary (secret) text.
+    const name = /^[A-Za-z][A-Za-z-]{0,63}$/.test(local) ? local : "an unknown element"
+    const where = ns === undefined ? "no namespace" : ns === namespace ? "the signering namespace" : "another namespace"
+    return fail(expected, "UnexpectedRoot", `root element is ${name} in ${where}, expected ${expected} in ${namespace}`)
   }
   if (raw === undefined) raw = ""
   return Result.succeed({ raw, scope })
