@@ -92,13 +92,13 @@ const transport = (options: Partial<NodeTlsTransport.Options> = {}) =>
     ...options,
   })
 
-const failureOf = <A, E>(effect: Effect.Effect<A, E>) =>
+const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.exit(effect), (exit) =>
     Exit.isFailure(exit) ? Effect.succeed(Cause.squash(exit.cause)) : Effect.die(new Error("expected a failure")),
   )
 
 /** The undici/Node error kept in the cause chain of a transport failure. */
-const transportCause = <A, E>(effect: Effect.Effect<A, E>) =>
+const transportCause = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(failureOf(effect), (error) => {
     expect(error).toBeInstanceOf(HttpClientError.HttpClientError)
     const reason = (error as HttpClientError.HttpClientError).reason
