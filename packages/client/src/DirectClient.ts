@@ -253,7 +253,14 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
   Effect.gen(function* () {
     const problem = validateOptions(options)
     if (problem !== undefined) return yield* Effect.fail(problem)
-    const http = yield* HttpClient.HttpClient
+    // References the transport reads per request (e.g. `FetchHttpClient.Fetch`) are taken from where the client
+    // was built, so a layer stack works the same in Effect code and in the Promise API's runtime.
+    const built = yield* Effect.context<never>()
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.transformResponse(
+        Effect.updateContext((input: Context.Context<never>) => Context.merge(built, input)),
+      ),
+    )
     const environment = options.environment
     const apiRoot = environment.apiRoot.replace(/\/+$/, "")
     const apiTimeout = Duration.fromInputUnsafe(options.timeouts?.api ?? DEFAULT_API_TIMEOUT)
@@ -369,18 +376,14 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
               }),
             )
       return retried.pipe(
-        Effect.onExit((exit) =>
-          exit._tag === "Success"
-            ? Effect.logDebug(`signering ${spec.operation} ok`)
-            : Effect.logWarning(`signering ${spec.operation} failed`).pipe(
-                Effect.annotateLogs(
-                  "error",
-                  exit.cause.reasons
-                    .map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
-                    .join(","),
-                ),
-              ),
-        ),
+        Effect.onExit((exit) => {
+          if (exit._tag === "Success") return Effect.logDebug(`signering ${spec.operation} ok`)
+          const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
+          // Answers a caller handles routinely (429, token and ceremony states) are debug; breakage is a warning.
+          const routine = tags.every((t) => !["TransportError", "UnexpectedResponse", "DecodeError", "Die"].includes(t))
+          const line = `signering ${spec.operation} failed: ${tags.join(", ")}`
+          return routine ? Effect.logDebug(line) : Effect.logWarning(line)
+        }),
         Effect.annotateLogs({ operation: spec.operation, method: ctx.method, url: ctx.url, ...spec.annotations }),
         Effect.withSpan(`DirectClient.${spec.operation}`, {
           attributes: { "signering.operation": spec.operation, "http.request.method": ctx.method, "url.full": ctx.url },

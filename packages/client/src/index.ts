@@ -18,3 +18,9 @@ export {
 export * as DirectClient from "./DirectClient.js"
 export * as Environment from "./Environment.js"
 export { VERSION as version } from "./internal/userAgent.js"
+export {
+  createDirectClient,
+  type PromiseClientOptions,
+  type PromiseDirectClient,
+  type PromiseDownload,
+} from "./promise.js"
