@@ -61,6 +61,8 @@ export interface Options {
   readonly rateLimit?: boolean | { readonly requestsPerSecond: number; readonly blockMs: number } | undefined
   /** How many requests the log keeps. Default 1000. */
   readonly requestLogLimit?: number | undefined
+  /** Called with every request log entry as it is recorded (secrets already masked). */
+  readonly onRequest?: ((entry: RequestLogEntry) => void) | undefined
 }
 
 /**
@@ -243,6 +245,7 @@ export const start = async (options: Options = {}): Promise<Instance> => {
     deleteDocumentsDelayMs: options.deleteDocumentsDelayMs ?? DAY,
     signingTimeLeniencyMs: options.signingTimeLeniencyMs ?? 5_000,
     requestLogLimit: options.requestLogLimit ?? 1000,
+    onRequest: options.onRequest,
   })
 
   const api = https.createServer(

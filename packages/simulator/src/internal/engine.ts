@@ -4,7 +4,14 @@
 import type { Pki } from "../Pki.js"
 import type { Clock } from "./clock.js"
 import { Faults } from "./faults.js"
-import { type Counters, emptyCounters, RateLimiter, type RateLimitOptions, RequestLog } from "./observe.js"
+import {
+  type Counters,
+  emptyCounters,
+  RateLimiter,
+  type RateLimitOptions,
+  RequestLog,
+  type RequestLogEntry,
+} from "./observe.js"
 import type { Urls } from "./responses.js"
 import { makePades, makeSignerXades } from "./standIn.js"
 import { type JobRecord, type Outcome, type SignerRecord, State, type StateOptions } from "./state.js"
@@ -18,6 +25,7 @@ export interface EngineOptions extends StateOptions {
   readonly signingTimeLeniencyMs: number
   readonly rateLimit: RateLimitOptions | undefined
   readonly requestLogLimit: number
+  readonly onRequest: ((entry: RequestLogEntry) => void) | undefined
   readonly clock: Clock
 }
 
@@ -40,7 +48,7 @@ export class Engine {
 
   constructor(readonly options: EngineOptions) {
     this.state = new State(options)
-    this.log = new RequestLog(options.requestLogLimit)
+    this.log = new RequestLog(options.requestLogLimit, options.onRequest)
     this.rateLimiter = options.rateLimit === undefined ? undefined : new RateLimiter(options.rateLimit)
   }
 

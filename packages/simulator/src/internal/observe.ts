@@ -75,10 +75,14 @@ export const maskPath = (pathAndQuery: string): string => {
 
 export class RequestLog {
   private entries: Array<RequestLogEntry> = []
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly listener?: ((entry: RequestLogEntry) => void) | undefined,
+  ) {}
 
   add(entry: RequestLogEntry) {
     this.entries.push(entry)
+    this.listener?.(entry)
     if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit)
   }
 
