@@ -129,7 +129,11 @@ export const testPki = (): TestPki => {
     "0x8f3e0c2d5a6b7c8d9e0f11223344556677",
     false,
   )
-  const seid1Root = selfSigned(dir, "seid1root", "/C=NO/O=Buypass AS-983163327/CN=Buypass Class 3 Test4 CA 3")
+  const seid1Root = selfSigned(
+    dir,
+    "seid1root",
+    "/C=NO/O=Buypass AS-983163327/OU=Test & Utvikling <QA>/CN=Buypass Class 3 Test4 CA 3",
+  )
   const seid1 = issued(
     dir,
     "seid1",
