@@ -112,11 +112,25 @@ describe("hostile input ends in a typed DecodeError", () => {
       `<error xmlns="${ns}"/>trailing`,
       `<error xmlns="${ns}" a="1" a="2"/>`,
       `<error xmlns="${ns}"><error-code>\u0001</error-code></error>`,
+      `<error xmlns="${ns}" a="1"b="2"/>`,
+      `<error xmlns="${ns}" a=1/>`,
+      `<error xmlns="${ns}" a="x<y"/>`,
+      `<error xmlns="${ns}"><!-- open </error>`,
+      `<error xmlns="${ns}"><![CDATA[ open </error>`,
+      `<error xmlns="${ns}"><?pi open </error>`,
+      `<error xmlns="${ns}"><1a/></error>`,
+      `<error xmlns="${ns}"></ error>`,
+      `<error xmlns="${ns}"><!ELEMENT x ANY></error>`,
+      `text<error xmlns="${ns}"/>`,
+      `<error xmlns="${ns}"/><!-- fine -->more`,
       "",
       "   ",
       "not xml at all",
     ]
     for (const c of cases) expect(["Malformed", "UnexpectedRoot"]).toContain(failure(DirectXml.decodeError, c).reason)
+    // Comments, PIs, CDATA and a BOM in the right places are fine.
+    const fine = `\uFEFF<?xml version="1.0"?><!-- c --><error xmlns="${ns}"><?pi x?><error-code><![CDATA[a<b]]></error-code><error-message/><error-type>t</error-type></error><!-- c -->\n`
+    expect(Result.getOrThrow(DirectXml.decodeError(fine)).errorCode).toBe("a<b")
     expect(failure(DirectXml.decodeError, new Uint8Array([0x3c, 0xff, 0xfe, 0x3e])).detail).toContain("UTF-8")
     expect(failure(DirectXml.decodeError, 42 as never).reason).toBe("Malformed")
     expect(failure(DirectXml.decodeError, null as never).reason).toBe("Malformed")
