@@ -188,7 +188,8 @@ describe("status by token", () => {
     const xades = await call(h.a, "GET", s.xadesUrls[0]!.url)
     expect(xades.status).toBe(200)
     expect(xades.headers["content-type"]).toMatch(/^application\/xml/)
-    expect(xades.text).toContain("XAdESSignatures")
+    expect(xades.text).toMatch(/^<\?xml[^>]*\?>\s*<ds:Signature /)
+    expect(xades.text).toContain(`identifier="${s.xadesUrls[0]!.signer}"`)
     const pades = await call(h.a, "GET", s.padesUrl!, {
       headers: { accept: "application/octet-stream, application/xml" },
     })

@@ -13,7 +13,7 @@ import {
   type RequestLogEntry,
 } from "./observe.js"
 import type { Urls } from "./responses.js"
-import { makePades, makeSignerXades } from "./standIn.js"
+import { makePades, makeSignerXades } from "./signedOutput/index.js"
 import { type JobRecord, type Outcome, type SignerRecord, State, type StateOptions } from "./state.js"
 
 export interface EngineOptions extends StateOptions {

@@ -1,9 +1,8 @@
 /**
- * TEMPORARY stand-ins for intake and signed output (owned by another helper); no verification. Removed when theirs land.
+ * TEMPORARY stand-in for the intake (owned by another helper); no verification. Removed when theirs land.
  */
 import { XMLParser } from "fast-xml-parser"
 import { unzipSync } from "fflate"
-import type { Credentials } from "../Pki.js"
 
 export interface IntakeInput {
   contentType: string
@@ -110,17 +109,3 @@ export const verifyCreateRequest = async (input: IntakeInput): Promise<IntakeRes
     },
   }
 }
-
-export const makePades = async (i: {
-  title: string
-  documents: Array<{ bytes: Uint8Array }>
-  signers: Array<unknown>
-}): Promise<Uint8Array> => i.documents[0]!.bytes
-
-export const makeSignerXades = async (i: {
-  eid: Credentials
-  signer: { displayName: string; identifier: string }
-  documents: Array<{ name: string; bytes: Uint8Array }>
-  signedAt: Date
-}): Promise<string> =>
-  `<?xml version="1.0" encoding="UTF-8"?><XAdESSignatures xmlns="http://uri.etsi.org/2918/v1.2.1#"><!-- ${i.documents.length} --></XAdESSignatures>`

@@ -42,10 +42,10 @@ export const call = async (
   const bytes = new Uint8Array(await res.body.arrayBuffer())
   const text = new TextDecoder().decode(bytes)
   const contentType = String(res.headers["content-type"] ?? "")
+  // Protocol messages only (the XAdES download is an xmldsig document, not a message of the API schema).
   if (
     contentType.startsWith("application/xml") &&
-    text.length > 0 &&
-    !text.startsWith('<?xml version="1.0" encoding="UTF-8"?><XAdES')
+    /^(<\?xml[^>]*\?>)?<[\w-]+ xmlns="http:\/\/signering\.posten\.no\/schema\/v1"/.test(text)
   )
     collectedXml.push({ what: `${method} ${new URL(url).pathname} → ${res.statusCode}`, xml: text })
   return { status: res.statusCode, headers: res.headers, text, bytes }
