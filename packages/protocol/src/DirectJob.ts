@@ -109,7 +109,13 @@ export interface DirectJob {
   readonly signers: ReadonlyArray<DirectSigner>
   readonly sender: Sender
   readonly exitUrls: ExitUrls
+  /** The effective method: the caller's choice, else `WAIT_FOR_CALLBACK` (the service's default). */
   readonly statusRetrievalMethod: StatusRetrievalMethod
+  /**
+   * Whether the caller chose `statusRetrievalMethod` (added field). The request carries the element only then,
+   * exactly as the Java client does; absent means WAIT_FOR_CALLBACK to the service.
+   */
+  readonly statusRetrievalMethodChosen?: boolean | undefined
   readonly requiredAuthentication?: AuthenticationLevel | undefined
   readonly identifierInSignedDocuments?: IdentifierInSignedDocuments | undefined
 }
@@ -497,8 +503,8 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
       rejectionUrl: exit.rejectionUrl as string,
       errorUrl: exit.errorUrl as string,
     },
-    // Java's default, and always written to the request (see DirectXml.encodeJobRequest).
     statusRetrievalMethod: statusRetrievalMethod ?? "WAIT_FOR_CALLBACK",
+    statusRetrievalMethodChosen: statusRetrievalMethod !== undefined,
     ...(requiredAuthentication === undefined ? {} : { requiredAuthentication }),
     ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
   }

@@ -73,8 +73,9 @@ const open = (root: string): string => `${declaration}<${root} xmlns="${signerin
 /**
  * `direct-signature-job-request`, part 1 of the create request (multipart `application/xml`).
  *
- * `status-retrieval-method` is always written, `WAIT_FOR_CALLBACK` when the caller chose none: the Java client
- * always writes it (its job carries a default), and an explicit value means the same as the schema default.
+ * `status-retrieval-method` is written only when the caller chose one (`job.statusRetrievalMethodChosen`),
+ * as the current Java client does (`getStatusRetrievalMethod().map(…).orElse(null)`; older Java versions always
+ * wrote it). Absent means WAIT_FOR_CALLBACK to the service, so both forms ask for the same thing.
  * `polling-queue` is written only when the sender has one, as Java does.
  *
  * @example
@@ -93,7 +94,7 @@ export const encodeJobRequest = (job: DirectJob): string =>
   element("rejection-url", job.exitUrls.rejectionUrl) +
   element("error-url", job.exitUrls.errorUrl) +
   "</exit-urls>" +
-  element("status-retrieval-method", job.statusRetrievalMethod) +
+  (job.statusRetrievalMethodChosen === false ? "" : element("status-retrieval-method", job.statusRetrievalMethod)) +
   optionalElement("polling-queue", job.sender.pollingQueue) +
   "</direct-signature-job-request>"
 

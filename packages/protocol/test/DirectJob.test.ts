@@ -22,6 +22,10 @@ describe("DirectJob.make", () => {
     const job = Result.getOrThrow(result)
     expect(job._tag).toBe("DirectJob")
     expect(job.statusRetrievalMethod).toBe("WAIT_FOR_CALLBACK")
+    expect(job.statusRetrievalMethodChosen).toBe(false)
+    expect(DirectJob.makeOrThrow(validInput({ statusRetrievalMethod: "POLLING" })).statusRetrievalMethodChosen).toBe(
+      true,
+    )
     expect(job.documents[0]).toMatchObject({ fileName: "0000_hei_paa_deg.pdf", mediaType: "application/pdf" })
     const signer = job.signers[0]!
     expect(signer._tag).toBe("PersonalIdentificationNumber")

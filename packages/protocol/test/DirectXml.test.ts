@@ -138,11 +138,13 @@ describe("encoders: golden files, byte for byte", () => {
     expect(manifest).toContain('<document href="0002_notat_vedlegg_ny_.txt" mime="text/plain">')
   })
 
-  it("always writes status-retrieval-method (as the Java client does), polling-queue only when set", () => {
-    expect(DirectXml.encodeJobRequest(minimalJob)).toContain(
-      "<status-retrieval-method>WAIT_FOR_CALLBACK</status-retrieval-method></direct",
-    )
+  it("writes status-retrieval-method only when chosen, polling-queue only when set (as the Java client does)", () => {
+    expect(DirectXml.encodeJobRequest(minimalJob)).not.toContain("status-retrieval-method")
     expect(DirectXml.encodeJobRequest(minimalJob)).not.toContain("polling-queue")
+    const chosen = DirectJob.makeOrThrow(validInput({ statusRetrievalMethod: "WAIT_FOR_CALLBACK" }))
+    expect(DirectXml.encodeJobRequest(chosen)).toContain(
+      "</exit-urls><status-retrieval-method>WAIT_FOR_CALLBACK</status-retrieval-method></direct",
+    )
     expect(DirectXml.encodeJobRequest(fullJob)).toContain(
       "<status-retrieval-method>POLLING</status-retrieval-method><polling-queue>kø-1</polling-queue>",
     )
@@ -509,7 +511,7 @@ describe("round trips (property-based), every output schema-valid", () => {
         expect(ok(DirectXml.decodeJobRequest(request))).toEqual({
           ...(job.reference === undefined ? {} : { reference: job.reference }),
           exitUrls: job.exitUrls,
-          statusRetrievalMethod: job.statusRetrievalMethod,
+          ...(job.statusRetrievalMethodChosen ? { statusRetrievalMethod: job.statusRetrievalMethod } : {}),
           ...(job.sender.pollingQueue === undefined ? {} : { pollingQueue: job.sender.pollingQueue }),
         })
         expect(ok(DirectXml.decodeManifest(manifest))).toEqual(manifestOf(job))
