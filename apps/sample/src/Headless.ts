@@ -96,6 +96,12 @@ export const forms = (page: Page): Array<Form> => {
       const name = attr(area[1] ?? "", "name")
       if (name !== undefined) fields.push([name, decodeEntities(area[2] ?? "")])
     }
+    for (const select of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
+      const name = attr(select[1] ?? "", "name")
+      const options = [...(select[2] ?? "").matchAll(/<option\b([^>]*)>/gi)].map((o) => o[1] ?? "")
+      const chosen = options.find((o) => /\bselected\b/i.test(o)) ?? options[0]
+      if (name !== undefined && chosen !== undefined) fields.push([name, attr(chosen, "value") ?? ""])
+    }
     const button =
       /<button\b[^>]*>([\s\S]*?)<\/button>/i
         .exec(inner)?.[1]
@@ -172,8 +178,8 @@ export class Browser {
     throw new FlowError(`Too many redirects from ${maskUrl(url)}`)
   }
 
-  /** Submits the form whose button text matches, as a browser does when that button is clicked. */
-  async submit(page: Page, button: string | RegExp): Promise<Page> {
+  /** Submits the form whose button text matches, as a browser does when that button is clicked; `values` are typed in. */
+  async submit(page: Page, button: string | RegExp, values: Readonly<Record<string, string>> = {}): Promise<Page> {
     const form = forms(page).find((f) => (typeof button === "string" ? f.button === button : button.test(f.button)))
     if (form === undefined)
       throw new FlowError(
@@ -181,7 +187,8 @@ export class Browser {
           .map((f) => f.button)
           .join(", ")})`,
       )
-    return this.request(form.action, { method: form.method.toUpperCase(), form: form.fields })
+    const fields = form.fields.map(([k, v]): readonly [string, string] => [k, values[k] ?? v])
+    return this.request(form.action, { method: form.method.toUpperCase(), form: fields })
   }
 }
 
