@@ -121,8 +121,8 @@ export const hints = {
     `The TLS handshake with ${env.apiRoot} failed: the service requires TLS 1.2 or newer with mutual TLS; check proxies that intercept TLS and the environment (${env.environment}).`,
   serverIdentity: (env: HintContext, expected: string, actual: string | undefined) =>
     `The server's certificate belongs to organization ${actual ?? "(none)"}, not the expected ${expected}: you may be talking to the wrong environment or through a TLS-intercepting proxy. For a simulator or custom environment set its serverOrganizationNumber (now: ${env.environment}).`,
-  closed: () =>
-    "The connection closed before the response was complete (reset by the server, a proxy or the network). Safe operations are retried; creating a job is not, so check with a status query or the sender portal before creating it again.",
+  closed: (env: HintContext) =>
+    `The connection closed before the response was complete (reset by the server, a proxy or the network). Safe operations are retried; creating a job is not, so check with a status query or the sender portal before creating it again. If every request fails like this right after connecting, the server is refusing your client certificate (over TLS 1.3 that shows as a closed connection): ${env.environment} accepts only ${env.environment === "production" ? "production" : "test"} enterprise certificates.`,
   timeout: () => "No complete answer within the configured timeout: raise the timeout or check the network path.",
   aborted: () => "The request was aborted before it completed.",
 } as const
@@ -177,8 +177,8 @@ export const classifyTransportFailure = (error: unknown, env: HintContext): Clas
   }
   if (names.includes("TimeoutError")) return { reason: "Timeout", code: undefined, hint: hints.timeout() }
   const closed = find(closedCodes)
-  if (closed !== undefined) return { reason: "ClosedEarly", code: closed, hint: hints.closed() }
+  if (closed !== undefined) return { reason: "ClosedEarly", code: closed, hint: hints.closed(env) }
   // Unknown shapes: treat as a connection that broke mid-way. That is the conservative reading:
   // it is never taken for "nothing was sent", so a job creation is not repeated on it.
-  return { reason: "ClosedEarly", code: codes[0], hint: hints.closed() }
+  return { reason: "ClosedEarly", code: codes[0], hint: hints.closed(env) }
 }

@@ -4,9 +4,9 @@
  * `@signering/node-tls` without a cycle). Every call through the transport is counted here, so tests can tell
  * attempts that never reached the server (refused connections) from those the simulator logged.
  */
-import { Keystore } from "@signering/protocol"
+import { DirectJob, Keystore } from "@signering/protocol"
 import { Pki, Simulator } from "@signering/simulator"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, References } from "effect"
 import { FetchHttpClient, type HttpClient } from "effect/http"
 import { Agent, fetch as undiciFetch } from "undici"
 import * as DirectClient from "../../src/DirectClient.js"
@@ -95,7 +95,8 @@ export const start = async (options: Simulator.Options = {}): Promise<Harness> =
           ...overrides,
         }).pipe(Effect.provide(t.layer)),
       ),
-    run: (effect) => Effect.runPromise(effect),
+    // Expected failures log warnings; keep the test output for real problems.
+    run: (effect) => Effect.runPromise(effect.pipe(Effect.provideService(References.MinimumLogLevel, "Error"))),
     close: async () => {
       await t.close()
       await sim.close()
@@ -126,7 +127,10 @@ export const minimalPdf = (text = "Hello"): Uint8Array => {
   return new TextEncoder().encode(out)
 }
 
-export const PIN = "01017012345"
+/** A synthetic personal identification number with valid check digits. */
+export const PIN = ["010170123", "010170124", "010170125", "010170126", "010170127"]
+  .map((nine) => DirectJob.completePersonalIdentificationNumber(nine))
+  .find((pin) => pin !== undefined)!
 
 /** A job input for ORG_A: one PIN signer and one custom-identifier signer. */
 export const jobInput = (overrides: Partial<DirectClient.JobInput> = {}): DirectClient.JobInput => ({
