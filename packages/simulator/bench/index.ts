@@ -1,0 +1,196 @@
+/**
+ * Job creations per second over keep-alive mutual TLS, with the simulator's full intake (multipart parsing, schema
+ * validation of the request and manifest, unzip, XAdES verification, limits). Requests are prebuilt with the protocol
+ * package's DocumentBundle.make, so the client side costs almost nothing; the simulator's clock is frozen at build
+ * time so every prebuilt SigningTime stays within ±5 s.
+ *
+ * Run: pnpm bench (in packages/simulator). Writes bench/RESULTS.md.
+ */
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
+import { Effect } from "effect"
+import { Agent, request } from "undici"
+import * as Pki from "../src/Pki.js"
+import * as Simulator from "../src/Simulator.js"
+import { minimalPdf, multipart } from "../test/support/bundle.js"
+
+const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8_000)
+const WARMUP_MS = 2_000
+const DISTINCT_REQUESTS = 32
+
+/** A valid PDF padded with a comment to roughly `size` bytes (document size drives the digest and zip work). */
+const pdfOfSize = (size: number): Uint8Array => {
+  const base = new TextDecoder().decode(minimalPdf("Kontrakt"))
+  const pad = Math.max(0, size - base.length)
+  const filler = `%${"x".repeat(78)}\n`.repeat(Math.ceil(pad / 80)).slice(0, pad)
+  return new TextEncoder().encode(base.replace("%PDF-1.4\n", `%PDF-1.4\n${filler}`))
+}
+
+interface Row {
+  readonly label: string
+  readonly concurrency: number
+  readonly documentBytes: number
+  readonly created: number
+  readonly failed: number
+  readonly seconds: number
+  readonly perSecond: number
+  readonly p50: number
+  readonly p95: number
+  readonly p99: number
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+const run = async (label: string, concurrency: number, documentBytes: number): Promise<Row> => {
+  const clock = Simulator.testClock()
+  const pki = await sharedPki
+  const sim = await Simulator.start({ pki, clock })
+  const sender = pki.senders[0]!
+  const keystore = Keystore.fromPemOrThrow({ certificates: sender.chainPem, privateKey: sender.privateKeyPem })
+  const url = `${sim.url}/${sender.organizationNumber}/direct/signature-jobs`
+  const requests = await Promise.all(
+    Array.from({ length: DISTINCT_REQUESTS }, async (_, i) => {
+      const job = DirectJob.makeOrThrow(
+        {
+          title: `Arbeidsavtale ${i}`,
+          description: "Les gjennom og signer.",
+          reference: `bench-${i}`,
+          documents: [{ title: "Kontrakt", bytes: pdfOfSize(documentBytes) }],
+          signers: [{ customIdentifier: `kunde-${i}` }, { customIdentifier: `kunde-${i}-b` }],
+          sender: { organizationNumber: sender.organizationNumber },
+          exitUrls: {
+            completionUrl: "https://sender.example/done",
+            rejectionUrl: "https://sender.example/rejected",
+            errorUrl: "https://sender.example/error",
+          },
+        },
+        {},
+      )
+      const bundle = await Effect.runPromise(
+        DocumentBundle.make(job, keystore, { signingTime: new Date(clock.now()), timeZone: "Europe/Oslo" }),
+      )
+      return multipart([
+        { type: "application/xml", body: new TextEncoder().encode(DirectXml.encodeJobRequest(job)) },
+        { type: "application/octet-stream", body: bundle.bytes },
+      ])
+    }),
+  )
+  const agent = new Agent({
+    connections: concurrency,
+    keepAliveTimeout: 30_000,
+    connect: {
+      key: sender.privateKeyPem,
+      cert: sender.chainPem,
+      ca: pki.caCertificatePem,
+      checkServerIdentity: () => undefined,
+    },
+  })
+  const post = async (i: number) => {
+    const r = requests[i % requests.length]!
+    const res = await request(url, {
+      method: "POST",
+      dispatcher: agent,
+      headers: { "content-type": r.contentType, accept: "application/xml" },
+      body: r.body,
+    })
+    const text = await res.body.text()
+    if (res.statusCode !== 200) throw new Error(`create answered ${res.statusCode}: ${text.slice(0, 300)}`)
+  }
+  // Fail fast on a broken set-up rather than measuring error responses.
+  await post(0)
+
+  let counter = 0
+  const phase = async (ms: number) => {
+    const latencies: Array<number> = []
+    let failed = 0
+    const deadline = performance.now() + ms
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const started = performance.now()
+          try {
+            await post(counter++)
+            latencies.push(performance.now() - started)
+          } catch {
+            failed++
+          }
+        }
+      }),
+    )
+    return { latencies, failed }
+  }
+  await phase(WARMUP_MS)
+  const before = sim.counters().creations
+  const started = performance.now()
+  const { latencies, failed } = await phase(DURATION_MS)
+  const seconds = (performance.now() - started) / 1000
+  const created = sim.counters().creations - before
+  await agent.close()
+  await sim.close()
+  latencies.sort((a, b) => a - b)
+  const round = (n: number) => Math.round(n * 10) / 10
+  return {
+    label,
+    concurrency,
+    documentBytes,
+    created,
+    failed,
+    seconds: round(seconds),
+    perSecond: round(created / seconds),
+    p50: round(percentile(latencies, 50)),
+    p95: round(percentile(latencies, 95)),
+    p99: round(percentile(latencies, 99)),
+  }
+}
+
+const sharedPki = Pki.make()
+
+const scenarios: ReadonlyArray<[string, number, number]> = [
+  ["small document, concurrency 8", 8, 2_000],
+  ["small document, concurrency 16", 16, 2_000],
+  ["200 KB document, concurrency 8", 8, 200_000],
+]
+const rows: Array<Row> = []
+for (const [label, concurrency, bytes] of scenarios) {
+  const row = await run(label, concurrency, bytes)
+  rows.push(row)
+  console.log(
+    `${label}: ${row.perSecond} creations/s (${row.created} in ${row.seconds} s, ${row.failed} failed), ` +
+      `latency p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms`,
+  )
+}
+
+const cpus = os.cpus()
+const table = rows
+  .map(
+    (r) =>
+      `| ${r.label} | ${r.concurrency} | ${r.documentBytes} | **${r.perSecond}** | ${r.created} | ${r.failed} | ${r.p50} | ${r.p95} | ${r.p99} |`,
+  )
+  .join("\n")
+const results = `# Simulator benchmark: job creations per second
+
+Written by \`pnpm bench\` (bench/index.ts). Every request goes over keep-alive mutual TLS (undici Agent, one connection
+per concurrent worker) and through the full intake: multipart parsing, schema validation of the request XML and
+the manifest, unzip, XAdES verification of META-INF/signatures.xml (every digest, SignedProperties, RSA-SHA256,
+signing certificate = TLS client certificate, SigningTime), limits. Requests are prebuilt with
+\`DocumentBundle.make\` (${DISTINCT_REQUESTS} distinct ones, reused round-robin, two signers each). Goal: ≥ 200 creations/s.
+
+- Machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${os.platform()} ${os.release()}
+- Date: ${new Date().toISOString()}
+- Measured for ${DURATION_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; client and server share the machine.
+
+| Scenario | Concurrency | Document bytes | Creations/s | Created | Failed | p50 ms | p95 ms | p99 ms |
+|---|---|---|---|---|---|---|---|---|
+${table}
+`
+writeFileSync(new URL("./RESULTS.md", import.meta.url), `${results}${notes()}`)
+console.log("wrote bench/RESULTS.md")
+
+/** Hand-written analysis kept beside the numbers (bench/NOTES.md), appended when present. */
+function notes(): string {
+  const path = new URL("./NOTES.md", import.meta.url)
+  return existsSync(path) ? `\n${readFileSync(path, "utf8")}` : ""
+}
