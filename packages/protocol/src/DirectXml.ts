@@ -58,6 +58,11 @@ export const namespace = signeringNamespace
 /**
  * Limits for the decoders: `maxBytes` (default 16 MiB) and `maxDepth` (element nesting, default 64).
  *
+ * @example
+ * ```ts
+ * import { DirectXml } from "@signering/protocol"
+ * DirectXml.decodeJobStatusResponse(body, { maxBytes: 1024 * 1024 })
+ * ```
  * @since 0.1.0
  */
 export type DecodeOptions = ReadOptions
@@ -651,6 +656,12 @@ export const decodeErrorEffect = (
 /**
  * A decoded `direct-signature-job-request`, as plain data. Limits are the schema's job, not checked here.
  *
+ * @example
+ * ```ts
+ * import { DirectXml } from "@signering/protocol"
+ * const result = DirectXml.decodeJobRequest(part1)
+ * const polling = result._tag === "Success" && result.success.statusRetrievalMethod === "POLLING"
+ * ```
  * @since 0.1.0
  */
 export interface JobRequest {
@@ -665,6 +676,12 @@ export interface JobRequest {
  * A decoded `direct-signature-job-manifest`. The deprecated single-document form (`legacy: true`) is mapped
  * to the same shape: its document title and description become the job's.
  *
+ * @example
+ * ```ts
+ * import { DirectXml } from "@signering/protocol"
+ * const result = DirectXml.decodeManifest(manifestXml)
+ * if (result._tag === "Success") for (const d of result.success.documents) zip.file(d.href) // each must exist
+ * ```
  * @since 0.1.0
  */
 export interface Manifest {

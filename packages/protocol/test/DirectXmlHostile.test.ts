@@ -136,6 +136,16 @@ describe("hostile input ends in a typed DecodeError", () => {
     expect(failure(DirectXml.decodeError, null as never).reason).toBe("Malformed")
   })
 
+  it("reserved property names as element or attribute names neither crash nor pollute prototypes", () => {
+    for (const name of ["__proto__", "constructor", "prototype", "hasOwnProperty", "toString"]) {
+      const xml = `<error xmlns="${ns}" ${name}="x"><${name}><polluted>1</polluted></${name}><error-code>a</error-code><error-message>m</error-message><error-type>t</error-type></error>`
+      const r = DirectXml.decodeError(xml)
+      if (Result.isFailure(r)) expect(r.failure.reason).toBe("Malformed")
+      else expect(r.success).toEqual({ errorCode: "a", errorMessage: "m", errorType: "t" })
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    }
+  })
+
   it("error details never echo the input (it may hold tokens or PINs)", () => {
     const secret = "01017012343"
     const inputs = [
