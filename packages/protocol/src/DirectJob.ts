@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Effect, Redacted, Result } from "effect"
+import { isBytes } from "./internal/bytes.js"
 import {
   completeOrgNumber,
   completePin,
@@ -431,7 +432,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
       const mediaType = d.mediaType === undefined ? "application/pdf" : d.mediaType
       const mt = issues.oneOf(`${path}.mediaType`, mediaType, mediaTypes, "media type")
       const bytes = d.bytes
-      if (!(bytes instanceof Uint8Array)) {
+      if (!isBytes(bytes)) {
         issues.add(`${path}.bytes`, "type", "document bytes must be a Uint8Array")
       } else {
         totalBytes += bytes.byteLength
@@ -474,7 +475,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
           seenNames.set(fileName, i)
         }
       }
-      if (docTitle !== undefined && mt !== undefined && bytes instanceof Uint8Array && fileName !== undefined) {
+      if (docTitle !== undefined && mt !== undefined && isBytes(bytes) && fileName !== undefined) {
         documents.push({ title: docTitle, mediaType: mt, bytes, fileName })
       }
     })

@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Result } from "effect"
 import fc from "fast-check"
@@ -35,6 +36,22 @@ describe("DirectJob.make", () => {
     // Nothing that prints the job reveals the PIN.
     expect(JSON.stringify(job)).not.toContain(validPin)
     expect(String(signer.personalIdentificationNumber)).not.toContain(validPin)
+  })
+
+  it("accepts document bytes from another realm (worker, vm) and Node Buffers", () => {
+    const foreign = runInNewContext("new Uint8Array(src)", { src: Array.from(pdf()) }) as Uint8Array
+    expect(foreign instanceof Uint8Array).toBe(false)
+    ok(
+      validInput({
+        documents: [
+          { title: "a", bytes: foreign },
+          { title: "b", bytes: Buffer.from("%PDF-1.4") },
+        ],
+      }),
+    )
+    expect(issuesOf(validInput({ documents: [{ title: "a", bytes: new Uint16Array(4) as never }] }))).toEqual([
+      "documents[0].bytes:type",
+    ])
   })
 
   it("accepts a PIN given as Redacted", () => {

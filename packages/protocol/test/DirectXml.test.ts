@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Result } from "effect"
 import fc from "fast-check"
@@ -281,6 +282,14 @@ describe("decoders: spec examples and server variants", () => {
       errorMessage: "The provided status query token is invalid <or expired>",
       errorType: "CLIENT",
     })
+  })
+
+  it("accepts bytes from another realm and Node Buffers", () => {
+    const xml = readFixture("error.ns4.xml")
+    const foreign = runInNewContext("new Uint8Array(src)", { src: Array.from(Buffer.from(xml)) }) as Uint8Array
+    expect(foreign instanceof Uint8Array).toBe(false)
+    expect(ok(DirectXml.decodeError(foreign)).errorCode).toBe("INVALID_STATUS_QUERY_TOKEN")
+    expect(ok(DirectXml.decodeError(Buffer.from(xml))).errorCode).toBe("INVALID_STATUS_QUERY_TOKEN")
   })
 
   it("a PIN-like value stays a string, leading zero included", () => {

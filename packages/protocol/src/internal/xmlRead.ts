@@ -10,6 +10,7 @@
 import { Result } from "effect"
 import { XMLParser } from "fast-xml-parser"
 import { DecodeError } from "../ProtocolError.js"
+import { isBytes } from "./bytes.js"
 import { firstNonXmlChar } from "./xmlText.js"
 import { checkWellFormed } from "./xmlWellFormed.js"
 
@@ -35,6 +36,7 @@ const parserFor = (maxDepth: number): XMLParser => {
       // Values stay strings: a PIN like 01017012345 must not become a number.
       parseTagValue: false,
       parseAttributeValue: false,
+      // Prefixes stay (no removeNSPrefix): stripping them would also accept elements of any other namespace.
       // Entities are decoded by `decodeReferences` below, which knows only the five predefined ones and character references.
       processEntities: false,
       htmlEntities: false,
@@ -98,7 +100,7 @@ export const readRoot = (
   if (typeof input === "string") {
     if (input.length > maxBytes) return fail(expected, "TooLarge", `input exceeds ${maxBytes} bytes`)
     text = input
-  } else if (input instanceof Uint8Array) {
+  } else if (isBytes(input)) {
     if (input.byteLength > maxBytes) return fail(expected, "TooLarge", `input exceeds ${maxBytes} bytes`)
     try {
       text = utf8.decode(input)
