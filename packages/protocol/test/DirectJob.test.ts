@@ -245,6 +245,23 @@ describe("limits, both sides of each boundary", () => {
     expect(issuesOf(pin(wrongFirst))).toEqual(["signers[0].personalIdentificationNumber:check-digit"])
   })
 
+  it("numbers whose check digit would be 10 do not exist", () => {
+    const prefixes = Array.from({ length: 200 }, (_, i) => String(100000000 + i * 7919).slice(0, 9))
+    const impossible = prefixes.filter((p) => DirectJob.completePersonalIdentificationNumber(p) === undefined)
+    expect(impossible.length).toBeGreaterThan(0)
+    for (const p of impossible) {
+      for (let d = 0; d < 100; d++) {
+        expect(DirectJob.isValidPersonalIdentificationNumber(p + String(d).padStart(2, "0"))).toBe(false)
+      }
+    }
+    const orgPrefixes = Array.from({ length: 100 }, (_, i) => String(90000000 + i * 13))
+    const noOrg = orgPrefixes.filter((p) => DirectJob.completeOrganizationNumber(p) === undefined)
+    expect(noOrg.length).toBeGreaterThan(0)
+    for (const p of noOrg) {
+      for (let d = 0; d < 10; d++) expect(DirectJob.isValidOrganizationNumber(p + String(d))).toBe(false)
+    }
+  })
+
   it("PIN check digits can be waived for synthetic numbers, the 11-digit pattern cannot", () => {
     const options = { allowInvalidPersonalIdentificationNumberChecksum: true }
     ok(validInput({ signers: [{ personalIdentificationNumber: "01017012345" }] }), options)

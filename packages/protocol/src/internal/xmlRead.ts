@@ -26,28 +26,27 @@ export interface ReadOptions {
 export const defaultMaxBytes = 16 * 1024 * 1024
 export const defaultMaxDepth = 64
 
-const parsers = new Map<number, XMLParser>()
+// Parsers are reusable (each parse has its own state); only the default one is kept.
+let defaultParser: XMLParser | undefined
 const parserFor = (maxDepth: number): XMLParser => {
-  let p = parsers.get(maxDepth)
-  if (p === undefined) {
-    p = new XMLParser({
-      ignoreAttributes: false,
-      attributeNamePrefix: "@_",
-      // Values stay strings: a PIN like 01017012345 must not become a number.
-      parseTagValue: false,
-      parseAttributeValue: false,
-      // Prefixes stay (no removeNSPrefix): stripping them would also accept elements of any other namespace.
-      // Entities are decoded by `decodeReferences` below, which knows only the five predefined ones and character references.
-      processEntities: false,
-      htmlEntities: false,
-      trimValues: false,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-      cdataPropName: "#cdata",
-      maxNestedTags: maxDepth,
-    })
-    parsers.set(maxDepth, p)
-  }
+  if (maxDepth === defaultMaxDepth && defaultParser !== undefined) return defaultParser
+  const p = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    // Values stay strings: a PIN like 01017012345 must not become a number.
+    parseTagValue: false,
+    parseAttributeValue: false,
+    // Prefixes stay (no removeNSPrefix): stripping them would also accept elements of any other namespace.
+    // Entities are decoded by `decodeReferences` below, which knows only the five predefined ones and character references.
+    processEntities: false,
+    htmlEntities: false,
+    trimValues: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    cdataPropName: "#cdata",
+    maxNestedTags: maxDepth,
+  })
+  if (maxDepth === defaultMaxDepth) defaultParser = p
   return p
 }
 
