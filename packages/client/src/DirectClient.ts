@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import type { DirectJob, DirectResponse, Keystore } from "@signering/protocol"
+import type { DirectJob, DirectResponse, DocumentBundle, Keystore } from "@signering/protocol"
 import { DirectXml, DirectJob as Job, ValidationError } from "@signering/protocol"
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
@@ -70,6 +70,8 @@ export interface Options {
   readonly retry?: RetryOptions | false | undefined
   /** Appended to `signering-ts/<version> (<runtime>)`, e.g. `my-app/1.2`. */
   readonly userAgentSuffix?: string | undefined
+  /** Options for building the document bundle (time zone of `SigningTime`, a document processor, ...). */
+  readonly bundle?: DocumentBundle.Options | undefined
   /** Validation options for job input (e.g. accept synthetic test PINs). */
   readonly validation?: DirectJob.ValidateOptions | undefined
   /**
@@ -447,7 +449,7 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
               ),
             )
           }
-          zip = yield* buildBundle(job, options.keystore)
+          zip = yield* buildBundle(job, options.keystore, options.bundle)
         }
         const multipart = jobMultipart(DirectXml.encodeJobRequest(job), zip)
         const url = `${apiRoot}/${job.sender.organizationNumber}/direct/signature-jobs`
@@ -608,17 +610,24 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
       })
     }
 
+    // The whole exchange, body included, is one attempt: a body cut short is retried like a failed request.
     const collect = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) => {
       const url = typeof target === "string" ? target : target.url
-      const ctx = context(operation, "GET", url)
-      return download(operation, accept, target).pipe(
-        Effect.flatMap((d) => Stream.mkUint8Array(d.stream)),
-        Effect.timeoutOrElse({
-          duration: downloadTimeout,
-          orElse: () =>
-            Effect.fail(new TransportError({ ...ctx, reason: "Timeout", hint: hints.timeout(), code: undefined })),
-        }),
-      )
+      return request({
+        operation,
+        request: HttpClientRequest.get(url),
+        url,
+        timeout: downloadTimeout,
+        retry: "safe",
+        accept,
+        handle: (response, ctx): Effect.Effect<Uint8Array, ClientError> =>
+          response.status !== 200
+            ? failure(ctx, response)
+            : response.arrayBuffer.pipe(
+                Effect.map((buffer) => new Uint8Array(buffer)),
+                Effect.mapError((e) => transportError(ctx, e)),
+              ),
+      })
     }
 
     const service: Service = {
