@@ -244,12 +244,10 @@ const looksLikePdf = (bytes: Uint8Array): boolean => {
   return false
 }
 
-const pinOf = (value: unknown): string | undefined =>
-  typeof value === "string"
-    ? value
-    : Redacted.isRedacted(value)
-      ? (Redacted.value(value) as unknown as string)
-      : undefined
+const pinOf = (value: unknown): string | undefined => {
+  const plain = Redacted.isRedacted(value) ? Redacted.value(value) : value
+  return typeof plain === "string" ? plain : undefined
+}
 
 interface Checked {
   readonly issues: ReadonlyArray<ValidationIssue>
