@@ -95,9 +95,21 @@ describe("DirectJob.make", () => {
       expect(issues.length).toBeGreaterThan(0)
     }
     const weird = DirectJob.validate(
-      validInput({ signers: [null as never, { personalIdentificationNumber: 123 as never }], documents: [7 as never] }),
+      validInput({
+        signers: [
+          null as never,
+          { personalIdentificationNumber: 123 as never },
+          { personalIdentificationNumber: Redacted.make(12345678901) as never },
+        ],
+        documents: [7 as never],
+      }),
     )
-    expect(weird.map((i) => i.path)).toEqual(["signers[0]", "signers[1].personalIdentificationNumber", "documents[0]"])
+    expect(weird.map((i) => i.path)).toEqual([
+      "signers[0]",
+      "signers[1].personalIdentificationNumber",
+      "signers[2].personalIdentificationNumber",
+      "documents[0]",
+    ])
   })
 })
 
