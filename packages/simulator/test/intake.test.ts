@@ -341,6 +341,12 @@ describe("verifyCreateRequest enforces the schema and the limits", () => {
     const tooLong = requestXml(spec({ reference: "x".repeat(51) }))
     await refused(check(buildRequest(spec({ requestXml: tooLong }))), "SCHEMA_VALIDATION_ERROR")
     await refused(check(buildRequest(spec({ requestXml: "<not-xml" }))), "SCHEMA_VALIDATION_ERROR")
+    const withDoctype = requestXml(spec()).replace(
+      "<direct-signature-job-request",
+      '<!DOCTYPE x [<!ENTITY e "v">]><direct-signature-job-request',
+    )
+    const doctype = await refused(check(buildRequest(spec({ requestXml: withDoctype }))), "SCHEMA_VALIDATION_ERROR")
+    expect(doctype).toContain("DOCTYPE")
   })
 
   it("answers a manifest schema violation, without echoing a personal identification number", async () => {

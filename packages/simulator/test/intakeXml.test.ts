@@ -1,8 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
+import { zipSync } from "fflate"
 import { parseMultipart } from "../src/internal/intake/multipart.js"
 import { xmllint } from "../src/internal/intake/schema.js"
 import { formUrlDecode, parseDateTime } from "../src/internal/intake/signature.js"
 import { canonicalize, childElements, parse, XmlError } from "../src/internal/intake/xml.js"
+import { readZip, ZipError } from "../src/internal/intake/zip.js"
 
 /** libxml2's canonical form of a whole document, comments removed (C14N without comments). */
 const libxml2C14n = async (xml: string): Promise<string> => {
@@ -91,5 +93,40 @@ describe("intake helpers", () => {
       ["", "raw"],
     ])
     expect(parts[0]!.headers.get("content-type")).toBe("application/xml; charset=UTF-8")
+  })
+})
+
+describe("intake zip reader", () => {
+  const limits = { maxEntries: 10, maxTotalBytes: 100_000 }
+  const text = (s: string) => new TextEncoder().encode(s)
+
+  it("reads stored and deflated entries, skipping directories", () => {
+    const zip = zipSync({
+      "a.pdf": [text("%PDF-a".repeat(100)), { level: 0 }],
+      "b.xml": text("<b/>".repeat(50)),
+      "dir/": new Uint8Array(0),
+    })
+    const files = readZip(zip, limits)
+    expect([...files.keys()]).toEqual(["a.pdf", "b.xml"])
+    expect(Buffer.from(files.get("b.xml")!).toString()).toBe("<b/>".repeat(50))
+  })
+
+  it("detects corrupted data through the CRC, duplicates, and limits before inflating", () => {
+    const stored = zipSync({ "a.pdf": [text("%PDF-abcdefgh"), { level: 0 }] })
+    const corrupt = new Uint8Array(stored)
+    corrupt[30 + "a.pdf".length + 3]! ^= 1
+    expect(() => readZip(corrupt, limits)).toThrow(/CRC-32/)
+
+    const two = Buffer.from(zipSync({ "a.pdf": text("1"), "b.pdf": text("2") }))
+    const dup = Buffer.from(two.toString("latin1").replaceAll("b.pdf", "a.pdf"), "latin1")
+    expect(() => readZip(dup, limits)).toThrow(expect.objectContaining({ reason: "Duplicate" }))
+
+    const big = zipSync({ "a.pdf": new Uint8Array(200_000) })
+    expect(() => readZip(big, limits)).toThrow(expect.objectContaining({ reason: "TooLarge" }))
+    const many: Record<string, Uint8Array> = {}
+    for (let i = 0; i < 11; i++) many[`f${i}`] = text("x")
+    expect(() => readZip(zipSync(many), limits)).toThrow(expect.objectContaining({ reason: "TooManyEntries" }))
+    expect(() => readZip(text("PK not really"), limits)).toThrow(ZipError)
+    expect(() => readZip(big.subarray(0, big.length - 30), limits)).toThrow(ZipError)
   })
 })

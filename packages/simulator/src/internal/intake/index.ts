@@ -22,10 +22,10 @@
  * | 400 | `SENDER_MISMATCH` | manifest `sender/organization-number` differs from the organization in the URL |
  */
 import { DirectXml } from "@signering/protocol"
-import { unzipSync } from "fflate"
 import { MultipartError, type Part, parseMultipart } from "./multipart.js"
 import { validateDirect } from "./schema.js"
 import { resolveName, SignatureFailure, verifySignatures } from "./signature.js"
+import { readZip, ZipError } from "./zip.js"
 
 export interface IntakeInput {
   readonly contentType: string
@@ -101,6 +101,7 @@ const refuse = (errorCode: string, message: string, status = 400): never => {
   throw new Refusal(status, errorCode, message)
 }
 
+const DOCTYPE = Buffer.from("<!DOCTYPE", "latin1")
 const SCHEMA_PREFIX = "Xml-message was not in accordance to schema: "
 
 // xmllint echoes offending values; a malformed personal identification number must not come back in an answer.
@@ -136,34 +137,11 @@ type Unzipped = { ok: true; files: Map<string, Uint8Array> } | { ok: false; refu
 
 const unzip = (zip: Uint8Array): Unzipped => {
   try {
-    let entries = 0
-    let total = 0
-    const seen = new Set<string>()
-    const raw = unzipSync(zip, {
-      filter: (file) => {
-        entries++
-        if (entries > MAX_ZIP_ENTRIES) {
-          refuse("INVALID_DOCUMENT_BUNDLE", `the document bundle has more than ${MAX_ZIP_ENTRIES} entries`)
-        }
-        if (seen.has(file.name)) refuse("INVALID_DOCUMENT_BUNDLE", `the zip entry ${file.name} appears twice`)
-        seen.add(file.name)
-        // Sizes come from the central directory; inflation is bounded by them (see the length check below).
-        total += file.originalSize
-        if (total > MAX_UNZIPPED_BYTES) {
-          refuse("DOCUMENT_TOO_LARGE", `the unzipped document bundle exceeds ${MAX_UNZIPPED_BYTES} bytes`)
-        }
-        return !file.name.endsWith("/")
-      },
-    })
-    const files = new Map<string, Uint8Array>()
-    for (const [name, bytes] of Object.entries(raw)) files.set(name, bytes)
-    return { ok: true, files }
+    return { ok: true, files: readZip(zip, { maxEntries: MAX_ZIP_ENTRIES, maxTotalBytes: MAX_UNZIPPED_BYTES }) }
   } catch (e) {
-    if (e instanceof Refusal) return { ok: false, refusal: e }
-    return {
-      ok: false,
-      refusal: new Refusal(400, "INVALID_DOCUMENT_BUNDLE", "the document bundle is not a readable zip file"),
-    }
+    const message = e instanceof ZipError ? e.message : "the document bundle is not a readable zip file"
+    const code = e instanceof ZipError && e.reason === "TooLarge" ? "DOCUMENT_TOO_LARGE" : "INVALID_DOCUMENT_BUNDLE"
+    return { ok: false, refusal: new Refusal(400, code, message) }
   }
 }
 
@@ -212,6 +190,16 @@ const verify = async (input: IntakeInput): Promise<IntakeResult> => {
   const { xml, zip } = pickParts(parts)
   const unzipped = unzip(zip)
   const manifestBytes = unzipped.ok ? unzipped.files.get("manifest.xml") : undefined
+
+  // A DOCTYPE has no place in these messages; refusing it up front keeps entity expansion out of every parser.
+  for (const [name, bytes] of [
+    ["the request XML", xml],
+    ["manifest.xml", manifestBytes],
+  ] as const) {
+    if (bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(DOCTYPE)) {
+      refuse("SCHEMA_VALIDATION_ERROR", `${SCHEMA_PREFIX}${name} must not contain a DOCTYPE declaration`)
+    }
+  }
 
   // One libxml2 run for both documents; the request's errors are reported first, as the service reads it first.
   const validation = await validateDirect([
