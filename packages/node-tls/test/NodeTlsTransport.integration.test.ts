@@ -166,6 +166,19 @@ describe("NodeTlsTransport over mutual TLS", () => {
     }).pipe(Effect.provide(transport())),
   )
 
+  it.live("stopping a streamed download early closes its connection instead of reading on", () =>
+    Effect.gen(function* () {
+      const local = yield* Effect.promise(() => startHttps(serverOptions(), handler))
+      yield* Effect.addFinalizer(() => Effect.promise(local.close))
+      const client = yield* HttpClient.HttpClient
+      const response = yield* client.get(`${local.url}/big`)
+      const first = yield* Stream.runCollect(Stream.take(response.stream, 1))
+      expect(first).toHaveLength(1)
+      for (let i = 0; i < 100 && local.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
+      expect(local.openSockets()).toBe(0)
+    }).pipe(Effect.provide(transport())),
+  )
+
   it.live("keeps connections alive: many requests, one handshake per pooled connection", () =>
     Effect.gen(function* () {
       const local = yield* Effect.promise(() => startHttps(serverOptions(), handler))

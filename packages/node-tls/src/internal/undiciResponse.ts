@@ -30,8 +30,10 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     return this.source.statusCode
   }
 
+  private cachedHeaders: Headers.Headers | undefined
   get headers(): Headers.Headers {
-    return Headers.fromInput(this.source.headers as Record<string, string | ReadonlyArray<string>>)
+    this.cachedHeaders ??= Headers.fromInput(this.source.headers as Record<string, string | ReadonlyArray<string>>)
+    return this.cachedHeaders
   }
 
   private cachedCookies: Cookies.Cookies | undefined
