@@ -10,11 +10,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Fiber } from "effect"
 import type { DirectJob } from "./DirectJob.js"
 import { encodeManifestBytes } from "./DirectXml.js"
 import { localTime, systemTimeZone } from "./internal/xadesTime.js"
-import { writeZip, ZipLimitError } from "./internal/zip.js"
+import { assembleZip, prepareEntry, ZipLimitError } from "./internal/zip.js"
 import { checkValidity, type Keystore } from "./Keystore.js"
 import { BundleError, type KeystoreError } from "./ProtocolError.js"
 import * as XadesSignature from "./XadesSignature.js"
@@ -75,6 +75,8 @@ export const manifestName = "manifest.xml"
 /** Zip entry name of the signature. */
 export const signaturesName = "META-INF/signatures.xml"
 
+const utf8 = new TextEncoder()
+
 const runProcessor = (processor: Processor, job: DirectJob, bytes: Uint8Array) =>
   Effect.suspend(() => {
     const result = processor(job, bytes)
@@ -115,25 +117,33 @@ export const make = (
     const signingTime = options.signingTime ?? new Date(yield* Clock.currentTimeMillis)
     if (options.allowInvalidCertificate !== true) yield* checkValidity(keystore, signingTime)
     const timeZone = options.timeZone ?? systemTimeZone()
+    const wall = yield* Effect.try({
+      try: () => localTime(signingTime, timeZone),
+      catch: (cause) => new BundleError({ reason: "Signing", detail: `unknown time zone "${timeZone}"`, cause }),
+    })
     const files: Array<XadesSignature.File> = job.documents.map((d) => ({
       name: d.fileName,
       mimeType: d.mediaType,
       bytes: d.bytes,
     }))
     files.push({ name: manifestName, mimeType: "application/xml", bytes: encodeManifestBytes(job) })
-    const signatures = yield* XadesSignature.make({ files, keystore, signingTime, timeZone })
-    files.push({ name: signaturesName, mimeType: "application/xml", bytes: new TextEncoder().encode(signatures) })
-    const wall = yield* Effect.try({
-      try: () => localTime(signingTime, timeZone),
-      catch: (cause) => new BundleError({ reason: "Signing", detail: `unknown time zone "${timeZone}"`, cause }),
-    })
     const compression = options.forceDeflate === true ? "deflate" : "auto"
+    // Sign and compress at once: native deflate runs in the background while the signature is built, and only
+    // signatures.xml waits for it. The signing fiber starts first so its digests queue ahead of the deflates
+    // on the runtime's worker threads.
+    const signing = yield* Effect.forkChild(XadesSignature.make({ files: [...files], keystore, signingTime, timeZone }))
+    yield* Effect.yieldNow
+    const preparing = Promise.all(files.map((f) => prepareEntry({ name: f.name, bytes: f.bytes, compression })))
+    preparing.catch(() => undefined) // awaited below; this only keeps an early signing failure from leaving it unhandled
+    const signatures = yield* Fiber.join(signing)
+    const signaturesFile = { name: signaturesName, mimeType: "application/xml", bytes: utf8.encode(signatures) }
+    files.push(signaturesFile)
     const zip = yield* Effect.tryPromise({
-      try: () =>
-        writeZip(
-          files.map((f) => ({ name: f.name, bytes: f.bytes, compression })),
-          wall,
-        ),
+      try: async () => {
+        const prepared = await preparing
+        prepared.push(await prepareEntry({ ...signaturesFile, compression }))
+        return assembleZip(prepared, wall)
+      },
       catch: (cause) =>
         new BundleError({
           reason: "Compression",

@@ -4,7 +4,7 @@
  * fields, no directory entries, a fixed timestamp (deterministic output). No zip64: the bundle is tiny.
  */
 import { crc32 } from "./crc32.js"
-import { deflateRaw, worthDeflating } from "./zipDeflate.js"
+import { type Deflated, deflateWithCrc, probe } from "./zipDeflate.js"
 
 export type Compression = "auto" | "deflate" | "store"
 
@@ -45,42 +45,46 @@ const encodeDos = (t: DosTime): { time: number; date: number } =>
 const utf8 = new TextEncoder()
 const flagUtf8 = 0x0800
 
-interface Prepared {
+/** An entry ready to be written: name, the bytes as stored, and its header fields. */
+export interface PreparedEntry {
   readonly name: Uint8Array
   readonly data: Uint8Array
   readonly info: ZipEntryInfo
 }
 
-const prepare = async (entry: ZipEntryInput): Promise<Prepared> => {
+/**
+ * Decides store or deflate, compresses and computes the CRC. Deflate and its CRC run natively in the background;
+ * stored entries get their CRC in JS.
+ */
+export const prepareEntry = async (entry: ZipEntryInput): Promise<PreparedEntry> => {
   const name = utf8.encode(entry.name)
   if (name.length > 0xffff) throw new ZipLimitError(`zip entry name of ${name.length} bytes is too long`)
   if (entry.bytes.length > 0xfffffffe) throw new ZipLimitError(`zip entry ${entry.name} is larger than 4 GB`)
-  const deflate =
-    entry.compression === "deflate" || (entry.compression === "auto" && (await worthDeflating(entry.bytes)))
-  // The CRC runs on the main thread while native deflate works in the background.
-  const compressed = deflate ? deflateRaw(entry.bytes) : undefined
-  const crc = crc32(entry.bytes)
-  const data = compressed === undefined ? entry.bytes : await compressed
+  let deflated: Deflated | undefined
+  if (entry.compression === "deflate") deflated = await deflateWithCrc(entry.bytes)
+  else if (entry.compression === "auto") {
+    const trial = await probe(entry.bytes)
+    if (trial.worth) deflated = trial.whole ?? (await deflateWithCrc(entry.bytes))
+  }
   return {
     name,
-    data,
+    data: deflated?.data ?? entry.bytes,
     info: {
       name: entry.name,
-      method: deflate ? "deflate" : "store",
+      method: deflated === undefined ? "store" : "deflate",
       size: entry.bytes.length,
-      compressedSize: data.length,
-      crc32: crc,
+      compressedSize: deflated?.data.length ?? entry.bytes.length,
+      crc32: deflated?.crc32 ?? crc32(entry.bytes),
     },
   }
 }
 
-/** Writes the zip. Entries are prepared concurrently (native deflate and digests overlap with the JS CRC). */
-export const writeZip = async (
-  entries: ReadonlyArray<ZipEntryInput>,
+/** Writes the zip from prepared entries, in order, into one buffer. */
+export const assembleZip = (
+  prepared: ReadonlyArray<PreparedEntry>,
   time: DosTime,
-): Promise<{ readonly bytes: Uint8Array; readonly entries: ReadonlyArray<ZipEntryInfo> }> => {
-  if (entries.length > 0xffff) throw new ZipLimitError(`${entries.length} zip entries exceed 65535`)
-  const prepared = await Promise.all(entries.map(prepare))
+): { readonly bytes: Uint8Array; readonly entries: ReadonlyArray<ZipEntryInfo> } => {
+  if (prepared.length > 0xffff) throw new ZipLimitError(`${prepared.length} zip entries exceed 65535`)
   const { time: dosTime, date: dosDate } = encodeDos(time)
   let localSize = 0
   let centralSize = 0
@@ -138,3 +142,10 @@ export const writeZip = async (
   view.setUint32(o + 16, centralStart, true)
   return { bytes: out, entries: prepared.map((p) => p.info) }
 }
+
+/** Prepares every entry concurrently, then writes the zip. */
+export const writeZip = async (
+  entries: ReadonlyArray<ZipEntryInput>,
+  time: DosTime,
+): Promise<{ readonly bytes: Uint8Array; readonly entries: ReadonlyArray<ZipEntryInfo> }> =>
+  assembleZip(await Promise.all(entries.map(prepareEntry)), time)

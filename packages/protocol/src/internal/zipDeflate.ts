@@ -1,14 +1,17 @@
 /**
- * Raw deflate with the runtime's native zlib through `CompressionStream("deflate-raw")` (Node ≥ 20, Deno, Bun,
- * browsers): several times faster than any pure-JS deflate. Output equals zlib's default level.
+ * Raw deflate with the runtime's native zlib through `CompressionStream` (Node ≥ 20, Deno, Bun, browsers): several
+ * times faster than any pure-JS deflate, at zlib's default level. The stream is gzip rather than deflate-raw because
+ * the gzip trailer hands us the CRC-32 computed natively, so deflated entries need no CRC pass in JS.
  */
 
-export const deflateRaw = async (bytes: Uint8Array): Promise<Uint8Array> => {
-  const stream = new CompressionStream("deflate-raw")
-  const writer = stream.writable.getWriter()
-  // Do not await the write: the readable side must be drained concurrently or a large input stalls.
-  const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close())
-  const reader = stream.readable.getReader()
+export interface Deflated {
+  /** The raw deflate stream (zip method 8). */
+  readonly data: Uint8Array
+  readonly crc32: number
+}
+
+const readAll = async (readable: ReadableStream<Uint8Array>): Promise<Uint8Array> => {
+  const reader = readable.getReader()
   const chunks: Array<Uint8Array> = []
   let total = 0
   for (;;) {
@@ -17,7 +20,6 @@ export const deflateRaw = async (bytes: Uint8Array): Promise<Uint8Array> => {
     chunks.push(value)
     total += value.length
   }
-  await written
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(total)
   let offset = 0
@@ -28,16 +30,47 @@ export const deflateRaw = async (bytes: Uint8Array): Promise<Uint8Array> => {
   return out
 }
 
-/** Bytes of each entry compressed on trial to decide whether deflating it is worth the time. */
+const compress = (format: "gzip" | "deflate-raw", bytes: Uint8Array): Promise<Uint8Array> => {
+  const stream = new CompressionStream(format)
+  const writer = stream.writable.getWriter()
+  // Do not await the write: the readable side must be drained concurrently or a large input stalls.
+  const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close())
+  return readAll(stream.readable).then((out) => written.then(() => out))
+}
+
+export const deflateRaw = (bytes: Uint8Array): Promise<Uint8Array> => compress("deflate-raw", bytes)
+
+/** Deflates `bytes` and returns the raw stream with the CRC-32 of the input, both from native zlib. */
+export const deflateWithCrc = async (bytes: Uint8Array): Promise<Deflated> => {
+  const gz = await compress("gzip", bytes)
+  // RFC 1952: a 10-byte header when FLG is 0 (what zlib writes without metadata), then CRC-32 and ISIZE at the end.
+  if (gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b || gz[3] !== 0) throw new Error("unexpected gzip framing")
+  const view = new DataView(gz.buffer, gz.byteOffset, gz.byteLength)
+  return { data: gz.subarray(10, gz.length - 8), crc32: view.getUint32(gz.length - 8, true) }
+}
+
+/** Bytes compressed on trial per entry to decide whether deflating it is worth the time. */
 export const probeSize = 64 * 1024
+const probeSlices = 4
 
 /**
- * Whether deflating `bytes` pays: compress (at most) the first 64 KB and require it to shrink by a tenth. PDFs are
- * mostly compressed already; deflating them again costs ~20 ms per MB for a percent or two.
+ * Whether deflating pays: compress a 64 KB sample (four slices spread over the entry, so one text object at the
+ * start of an otherwise compressed PDF does not decide alone) and require it to shrink by a tenth. PDFs are mostly
+ * compressed already; deflating them again costs ~20 ms per MB for a percent or two. An entry of at most 64 KB is
+ * compressed whole, and that result is returned for reuse.
  */
-export const worthDeflating = async (bytes: Uint8Array): Promise<boolean> => {
-  if (bytes.length === 0) return false
-  const sample = bytes.length <= probeSize ? bytes : bytes.subarray(0, probeSize)
+export const probe = async (bytes: Uint8Array): Promise<{ worth: boolean; whole?: Deflated | undefined }> => {
+  if (bytes.length === 0) return { worth: false }
+  if (bytes.length <= probeSize) {
+    const whole = await deflateWithCrc(bytes)
+    return { worth: whole.data.length < bytes.length * 0.9, whole }
+  }
+  const slice = probeSize / probeSlices
+  const sample = new Uint8Array(probeSize)
+  for (let i = 0; i < probeSlices; i++) {
+    const start = Math.floor(((bytes.length - slice) * i) / (probeSlices - 1))
+    sample.set(bytes.subarray(start, start + slice), i * slice)
+  }
   const compressed = await deflateRaw(sample)
-  return compressed.length < sample.length * 0.9
+  return { worth: compressed.length < probeSize * 0.9 }
 }
