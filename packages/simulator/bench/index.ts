@@ -1,19 +1,20 @@
 /**
  * Job creations per second over keep-alive mutual TLS, with the simulator's full intake (multipart parsing, schema
  * validation of the request and manifest, unzip, XAdES verification, limits). Requests are prebuilt with the protocol
- * package's DocumentBundle.make, so the client side costs almost nothing; the simulator's clock is frozen at build
- * time so every prebuilt SigningTime stays within ±5 s.
+ * package's DocumentBundle.make, so the client side costs little; the simulator runs in its own process (as a server
+ * would) with its clock frozen at build time, so every prebuilt SigningTime stays within ±5 s.
  *
  * Run: pnpm bench (in packages/simulator). Writes bench/RESULTS.md.
  */
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { type ChildProcess, fork } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
 import { Effect } from "effect"
 import { Agent, request } from "undici"
-import * as Pki from "../src/Pki.js"
-import * as Simulator from "../src/Simulator.js"
 import { minimalPdf, multipart } from "../test/support/bundle.js"
 
 const DURATION_MS = Number(process.env["BENCH_DURATION_MS"] ?? 8_000)
@@ -44,13 +45,50 @@ interface Row {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
+interface Server {
+  readonly url: string
+  readonly files: Record<string, string>
+  readonly organizationNumber: string
+  readonly child: ChildProcess
+}
+
+/** Starts the simulator in a child process, so the load generator does not share its event loop. */
+const startServer = async (instant: number): Promise<Server> => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sim-bench-"))
+  const child = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [dir, String(instant)], {
+    execArgv: ["--conditions=@signering/source", "--import", "tsx"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString()
+      const nl = out.indexOf("\n")
+      if (nl !== -1) resolve(out.slice(0, nl))
+    })
+    child.once("exit", (code) => reject(new Error(`simulator exited with ${code}`)))
+  })
+  return { ...(JSON.parse(line) as Omit<Server, "child">), child }
+}
+
+const creations = (server: Server) =>
+  new Promise<number>((resolve) => {
+    server.child.once("message", (m) => resolve((m as { creations: number }).creations))
+    server.child.send("counters")
+  })
+
 const run = async (label: string, concurrency: number, documentBytes: number): Promise<Row> => {
-  const clock = Simulator.testClock()
-  const pki = await sharedPki
-  const sim = await Simulator.start({ pki, clock })
-  const sender = pki.senders[0]!
+  // Frozen simulator clock: every prebuilt SigningTime stays within the ±5 s window for the whole run.
+  const instant = Date.now()
+  const server = await startServer(instant)
+  const sender = {
+    organizationNumber: server.organizationNumber,
+    chainPem: readFileSync(server.files[`sender.${server.organizationNumber}.chain`]!, "utf8"),
+    privateKeyPem: readFileSync(server.files[`sender.${server.organizationNumber}.privateKey`]!, "utf8"),
+  }
+  const caPem = readFileSync(server.files["caCertificate"]!, "utf8")
   const keystore = Keystore.fromPemOrThrow({ certificates: sender.chainPem, privateKey: sender.privateKeyPem })
-  const url = `${sim.url}/${sender.organizationNumber}/direct/signature-jobs`
+  const url = `${server.url}/${sender.organizationNumber}/direct/signature-jobs`
   const requests = await Promise.all(
     Array.from({ length: DISTINCT_REQUESTS }, async (_, i) => {
       const job = DirectJob.makeOrThrow(
@@ -70,7 +108,7 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
         {},
       )
       const bundle = await Effect.runPromise(
-        DocumentBundle.make(job, keystore, { signingTime: new Date(clock.now()), timeZone: "Europe/Oslo" }),
+        DocumentBundle.make(job, keystore, { signingTime: new Date(instant), timeZone: "Europe/Oslo" }),
       )
       return multipart([
         { type: "application/xml", body: new TextEncoder().encode(DirectXml.encodeJobRequest(job)) },
@@ -84,7 +122,7 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
     connect: {
       key: sender.privateKeyPem,
       cert: sender.chainPem,
-      ca: pki.caCertificatePem,
+      ca: caPem,
       checkServerIdentity: () => undefined,
     },
   })
@@ -123,13 +161,15 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
     return { latencies, failed }
   }
   await phase(WARMUP_MS)
-  const before = sim.counters().creations
+  const before = await creations(server)
   const started = performance.now()
   const { latencies, failed } = await phase(DURATION_MS)
   const seconds = (performance.now() - started) / 1000
-  const created = sim.counters().creations - before
+  const created = (await creations(server)) - before
   await agent.close()
-  await sim.close()
+  const exited = new Promise((resolve) => server.child.once("exit", resolve))
+  server.child.kill("SIGTERM")
+  await exited
   latencies.sort((a, b) => a - b)
   const round = (n: number) => Math.round(n * 10) / 10
   return {
@@ -146,13 +186,12 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
   }
 }
 
-const sharedPki = Pki.make()
-
 const scenarios: ReadonlyArray<[string, number, number]> = [
   ["small document, concurrency 8", 8, 2_000],
   ["small document, concurrency 16", 16, 2_000],
   ["200 KB document, concurrency 8", 8, 200_000],
 ]
+const loadBefore = os.loadavg()[0]!.toFixed(2)
 const rows: Array<Row> = []
 for (const [label, concurrency, bytes] of scenarios) {
   const row = await run(label, concurrency, bytes)
@@ -179,8 +218,9 @@ signing certificate = TLS client certificate, SigningTime), limits. Requests are
 \`DocumentBundle.make\` (${DISTINCT_REQUESTS} distinct ones, reused round-robin, two signers each). Goal: ≥ 200 creations/s.
 
 - Machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${os.platform()} ${os.release()}
-- Date: ${new Date().toISOString()}
-- Measured for ${DURATION_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; client and server share the machine.
+- Date: ${new Date().toISOString()}; 1-minute load average before / after: ${loadBefore} / ${os.loadavg()[0]!.toFixed(2)}
+  (other work on the machine competes for the same cores; compare runs only at similar load)
+- Measured for ${DURATION_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the simulator runs in its own process, the load generator in another, on the same machine.
 
 | Scenario | Concurrency | Document bytes | Creations/s | Created | Failed | p50 ms | p95 ms | p99 ms |
 |---|---|---|---|---|---|---|---|---|

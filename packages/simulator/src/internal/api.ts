@@ -7,13 +7,14 @@ import type { HttpBindings } from "@hono/node-server"
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response"
 import { type DirectResponse, DirectXml } from "@signering/protocol"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
+import { bodyLimit } from "hono/body-limit"
 import { type PeerIdentity, peerIdentity } from "./certificate.js"
 import { formatDateTime } from "./clock.js"
 import type { Engine } from "./engine.js"
 import type { FaultKind, FaultRoute } from "./faults.js"
+import { verifyCreateRequest } from "./intake/index.js"
 import { maskPath } from "./observe.js"
 import { jobResponse, signerResponse, statusResponse } from "./responses.js"
-import { verifyCreateRequest } from "./standIn.js"
 import type { JobRecord } from "./state.js"
 
 type Env = {
@@ -168,12 +169,15 @@ export const makeApi = (engine: Engine) => {
 
   app.post(
     "/api/:org/direct/signature-jobs",
-    route("create", async (c) => {
-      const declared = Number(c.req.header("content-length") ?? "0")
-      if (declared > MAX_CREATE_BYTES) {
+    // Chunked bodies have no Content-Length: the limit is enforced while reading.
+    bodyLimit({
+      maxSize: MAX_CREATE_BYTES,
+      onError: (c) => {
         counters.rejectedCreations++
-        return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
-      }
+        return errorResponse(c as C, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
+      },
+    }),
+    route("create", async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer())
       const result = await verifyCreateRequest({
         contentType: c.req.header("content-type") ?? "",
