@@ -56,7 +56,13 @@ interface Server {
 const startServer = async (instant: number): Promise<Server> => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sim-bench-"))
   const child = fork(fileURLToPath(new URL("./server.ts", import.meta.url)), [dir, String(instant)], {
-    execArgv: ["--conditions=@signering/source", "--import", "tsx"],
+    execArgv: [
+      "--conditions=@signering/source",
+      "--import",
+      "tsx",
+      // BENCH_PROFILE=<dir> writes a V8 CPU profile of the simulator process per scenario.
+      ...(process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : []),
+    ],
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   })
   const line = await new Promise<string>((resolve, reject) => {
