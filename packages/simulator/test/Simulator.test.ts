@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { PDFDocument } from "pdf-lib"
 import { Agent, request } from "undici"
 import * as Simulator from "../src/Simulator.js"
 import { buildRequest } from "./support/bundle.js"
@@ -196,6 +197,8 @@ describe("status by token", () => {
     expect(pades.status).toBe(200)
     expect(pades.headers["content-type"]).toBe("application/pdf")
     expect(new TextDecoder().decode(pades.bytes.subarray(0, 5))).toBe("%PDF-")
+    // A cover page, then the original document's page.
+    expect((await PDFDocument.load(pades.bytes)).getPageCount()).toBeGreaterThanOrEqual(2)
     const confirm = await call(h.a, "POST", s.confirmationUrl!)
     expect(confirm.status).toBe(200)
     // downloads keep working after confirmation
@@ -283,6 +286,17 @@ describe("new redirect URL (signer href)", () => {
     expect((await call(h.a, "POST", created.signers[0]!.href.replace(created.jobId, "1"))).status).toBe(404)
     const foreignUrl = created.signers[0]!.href.replace(`/${h.orgA}/`, `/${h.orgB}/`)
     expect((await call(h.b, "POST", foreignUrl)).status).toBe(404)
+  })
+})
+
+describe("confirm", () => {
+  it("answers 200 for a job of the organization and 404 for an unknown one", async () => {
+    const created = await h.create()
+    const base = `${h.sim.url}/${h.orgA}/direct/signature-jobs`
+    expect((await call(h.a, "POST", `${base}/${created.jobId}/complete`)).status).toBe(200)
+    const unknown = await call(h.a, "POST", `${base}/1/complete`)
+    expect(unknown.status).toBe(404)
+    expect(errorCode(unknown.text)).toBe("NOT_FOUND")
   })
 })
 
