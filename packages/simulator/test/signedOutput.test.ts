@@ -129,6 +129,73 @@ describe("makePades", () => {
   })
 })
 
+/** The signed byte ranges and the CMS of a PDF signature. */
+const pdfSignatureParts = (bytes: Uint8Array): { data: Buffer; cms: Buffer; range: Array<number> } => {
+  const pdf = Buffer.from(bytes)
+  const m = /\/ByteRange \[ (\d+) (\d+) (\d+) (\d+) \]/.exec(pdf.toString("latin1"))
+  if (!m) throw new Error("no ByteRange")
+  const [a, b, c, d] = m.slice(1).map(Number) as [number, number, number, number]
+  expect(a).toBe(0)
+  expect(c + d).toBe(pdf.length)
+  const hex = Buffer.from(pdf.subarray(b + 1, c - 1).toString("latin1"), "hex")
+  // DER length of the outer SEQUENCE (long form, 2 length bytes for this size)
+  expect(hex[0]).toBe(0x30)
+  expect(hex[1]).toBe(0x82)
+  const cms = hex.subarray(0, 4 + hex.readUInt16BE(2))
+  return { data: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]), cms, range: [a, b, c, d] }
+}
+
+const opensslCmsVerify = async (cms: Buffer, data: Buffer, caFile: string): Promise<boolean> => {
+  const work = await fs.mkdtemp(path.join(dir, "cms-"))
+  await fs.writeFile(path.join(work, "sig.der"), cms)
+  await fs.writeFile(path.join(work, "data.bin"), data)
+  return run("openssl", [
+    "cms",
+    "-verify",
+    "-binary",
+    "-inform",
+    "DER",
+    "-in",
+    path.join(work, "sig.der"),
+    "-content",
+    path.join(work, "data.bin"),
+    "-CAfile",
+    caFile,
+    "-purpose",
+    "any",
+    "-out",
+    path.join(work, "out.bin"),
+  ]).then(
+    () => true,
+    () => false,
+  )
+}
+
+describe("makePades with a seal", () => {
+  it("carries an invisible PDF signature over the whole file that openssl verifies against the e-ID CA", async () => {
+    const bytes = await makePades({
+      title: "Avtale",
+      documents: [{ title: "Kontrakt", mediaType: "application/pdf", bytes: await samplePdf(1, "K") }],
+      signers: [
+        { displayName: "Kari Nordmann", identifier: "k", status: "SIGNED", signedAt: new Date("2026-05-06T07:08:09Z") },
+      ],
+      seal: pki.eid,
+    })
+    const doc = await PDFDocument.load(bytes)
+    expect(doc.getPageCount()).toBe(2)
+    const text = Buffer.from(bytes).toString("latin1")
+    expect(text).toContain("/SubFilter /adbe.pkcs7.detached")
+    expect(text).toContain("/FT /Sig")
+    const { data, cms } = pdfSignatureParts(bytes)
+    expect(await opensslCmsVerify(cms, data, path.join(dir, "eid-ca.pem"))).toBe(true)
+    expect(await opensslCmsVerify(cms, data, path.join(dir, "ca.pem"))).toBe(false)
+    // one changed byte in the signed range breaks it
+    const changed = Buffer.from(data)
+    changed[100] = changed[100]! ^ 1
+    expect(await opensslCmsVerify(cms, changed, path.join(dir, "eid-ca.pem"))).toBe(false)
+  })
+})
+
 const xmlsec = async (file: string, cwd: string): Promise<{ ok: boolean; output: string }> => {
   try {
     const { stdout, stderr } = await run(

@@ -4,6 +4,8 @@
  * signatures the real one carries: this is a plain, valid PDF.
  */
 import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib"
+import type { Credentials } from "../../Pki.js"
+import { preparePdfSignature, signPdf } from "./pdfSignature.js"
 
 export interface PadesInput {
   readonly title: string
@@ -15,6 +17,11 @@ export interface PadesInput {
     readonly status: string
     readonly signedAt?: Date | undefined
   }>
+  /**
+   * When given, the PDF carries an invisible `adbe.pkcs7.detached` signature by this key (the simulated e-ID),
+   * listed in a reader's signature panel. Its time is the latest signer's `signedAt`, else now.
+   */
+  readonly seal?: Credentials | undefined
 }
 
 const A4: [number, number] = [595.28, 841.89]
@@ -159,5 +166,10 @@ export const makePades = async (input: PadesInput): Promise<Uint8Array> => {
       })
     })
   }
-  return pdf.save({ useObjectStreams: false })
+  if (!input.seal) return pdf.save({ useObjectStreams: false })
+  const times = input.signers.flatMap((s) => (s.signedAt ? [s.signedAt.getTime()] : []))
+  const signedAt = new Date(times.length > 0 ? Math.max(...times) : Date.now())
+  const signed = input.signers.filter((s) => s.status === "SIGNED").map((s) => s.displayName)
+  preparePdfSignature(pdf, clean(signed.length > 0 ? signed.join(", ") : "no signer yet"), signedAt)
+  return signPdf(await pdf.save({ useObjectStreams: false }), input.seal, signedAt)
 }
