@@ -88,6 +88,13 @@ export const referenceUri = (name: string): string => formUrlEncode(name)
 export const make = (input: MakeInput): Effect.Effect<string, BundleError | KeystoreError> =>
   Effect.gen(function* () {
     const { keystore } = input
+    if (input.files.length === 0) {
+      return yield* new BundleError({ reason: "Signing", detail: "files: at least one file must be signed" })
+    }
+    const uris = new Set(input.files.map((f) => formUrlEncode(f.name)))
+    if (uris.size !== input.files.length) {
+      return yield* new BundleError({ reason: "Signing", detail: "files: every file needs its own name" })
+    }
     const timeZone = input.timeZone ?? systemTimeZone()
     const signingTime = yield* Effect.try({
       try: () => formatSigningTime(input.signingTime, timeZone),

@@ -173,6 +173,19 @@ describe("XadesSignature.make", () => {
     }),
   )
 
+  it.effect("rejects an empty file list and duplicate names with a BundleError naming the field", () =>
+    Effect.gen(function* () {
+      const keystore = keystoreOf(pki.seid1)
+      const signingTime = new Date()
+      const empty = yield* Effect.flip(XadesSignature.make({ files: [], keystore, signingTime }))
+      expect(empty).toBeInstanceOf(BundleError)
+      expect(empty.message).toContain("files")
+      const [a] = sampleFiles()
+      const twice = yield* Effect.flip(XadesSignature.make({ files: [a!, { ...a! }], keystore, signingTime }))
+      expect(twice.message).toContain("own name")
+    }),
+  )
+
   it("encodes Reference URIs like java.net.URLEncoder (identity for safe names)", () => {
     expect(XadesSignature.referenceUri("0000_kontrakt.pdf")).toBe("0000_kontrakt.pdf")
     expect(XadesSignature.referenceUri("dokument (2).pdf")).toBe("dokument+%282%29.pdf")
