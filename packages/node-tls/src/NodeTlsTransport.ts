@@ -10,7 +10,7 @@
  */
 import { createPrivateKey, type X509Certificate } from "node:crypto"
 import type { ConnectionOptions } from "node:tls"
-import { Data, Duration, Effect, Layer, Redacted, type Scope, Stream } from "effect"
+import { Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { HttpClient, HttpClientError } from "effect/http"
 import { Agent, type Dispatcher, ProxyAgent } from "undici"
 import { loadCertificates, PemProblem } from "./internal/pem.js"
@@ -407,3 +407,72 @@ export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient, Tran
  */
 export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.HttpClient> =>
   Layer.succeed(HttpClient.HttpClient, make(dispatcher))
+
+/**
+ * Names read by {@link layerConfig} (environment variables by default):
+ *
+ * - `SIGNERING_TRUST_ANCHORS`: PEM text, or comma-separated paths of files or directories
+ * - `SIGNERING_SERVER_ORGANIZATION_NUMBER`: the server's organization number (shared with the client's config)
+ * - `SIGNERING_CONNECTIONS`: keep-alive connections
+ * - `SIGNERING_CONNECT_TIMEOUT`: a duration such as `5 seconds`
+ * - `SIGNERING_PROXY`: proxy URL (read as a secret: it may carry credentials)
+ *
+ * @since 0.1.0
+ */
+export const configNames = {
+  trustAnchors: "SIGNERING_TRUST_ANCHORS",
+  serverOrganizationNumber: "SIGNERING_SERVER_ORGANIZATION_NUMBER",
+  connections: "SIGNERING_CONNECTIONS",
+  connectTimeout: "SIGNERING_CONNECT_TIMEOUT",
+  proxy: "SIGNERING_PROXY",
+} as const
+
+const optional = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
+
+const splitAnchors = (value: string): ReadonlyArray<string> =>
+  value.includes("-----BEGIN")
+    ? [value]
+    : value
+        .split(",")
+        .map((path) => path.trim())
+        .filter((path) => path !== "")
+
+/**
+ * The transport configured from `Config` (names in {@link configNames}), for twelve-factor setups. The keystore
+ * comes from the caller; options given here win over the configuration.
+ *
+ * @example
+ * ```ts
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ *
+ * // SIGNERING_TRUST_ANCHORS=/etc/signering/anchors/test SIGNERING_CONNECTIONS=16
+ * const Transport = NodeTlsTransport.layerConfig({ keystore })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Pick<Options, "keystore"> & Partial<Omit<Options, "keystore">>,
+): Layer.Layer<HttpClient.HttpClient, TransportConfigError | Config.ConfigError> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* Config.all({
+        trustAnchors: optional(Config.String(configNames.trustAnchors)),
+        serverOrganizationNumber: optional(Config.String(configNames.serverOrganizationNumber)),
+        connections: optional(Config.Int(configNames.connections)),
+        connectTimeout: optional(Config.Duration(configNames.connectTimeout)),
+        proxy: optional(Config.Redacted(configNames.proxy)),
+      })
+      const fromConfig: Partial<Options> = {
+        ...(config.trustAnchors === undefined ? {} : { trustAnchors: splitAnchors(config.trustAnchors) }),
+        ...(config.serverOrganizationNumber === undefined
+          ? {}
+          : { serverOrganizationNumber: config.serverOrganizationNumber }),
+        ...(config.connections === undefined ? {} : { connections: config.connections }),
+        ...(config.connectTimeout === undefined ? {} : { connectTimeout: config.connectTimeout }),
+        ...(config.proxy === undefined ? {} : { proxy: Redacted.value(config.proxy) }),
+      }
+      const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+      return layer({ ...fromConfig, ...defined } as Options)
+    }),
+  )

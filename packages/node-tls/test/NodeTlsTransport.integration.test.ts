@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Environment } from "@signering/client"
 import { Keystore } from "@signering/protocol"
-import { Cause, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { Cause, ConfigProvider, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import { Agent } from "undici"
 import { afterAll, beforeAll } from "vitest"
@@ -409,6 +409,55 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
       expect(cause.code).toMatch(/ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|WRONG_VERSION_NUMBER)/)
       expect(old.handshakes()).toBe(0)
     }).pipe(Effect.provide(transport())),
+  )
+})
+
+describe("NodeTlsTransport.layerConfig", () => {
+  const withEnv = (env: Record<string, string>) =>
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+
+  it.live("reads anchors, organization, pool size, timeout and proxy from the environment", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "anchors-"))
+      writeFileSync(join(dir, "root.cer"), new X509Certificate(pki.ca.certificatePem).raw)
+      const proxy = yield* Effect.promise(startConnectProxy)
+      yield* Effect.addFinalizer(() => Effect.promise(proxy.close))
+      const response = yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.url}/echo`)).pipe(
+        Effect.provide(NodeTlsTransport.layerConfig({ keystore: credentials() })),
+        withEnv({
+          SIGNERING_TRUST_ANCHORS: `${join(dir, "root.cer")}, ${dir}`,
+          SIGNERING_SERVER_ORGANIZATION_NUMBER: pki.serverOrganizationNumber,
+          SIGNERING_CONNECTIONS: "2",
+          SIGNERING_CONNECT_TIMEOUT: "2 seconds",
+          SIGNERING_PROXY: proxy.url,
+        }),
+      )
+      expect(response.headers["x-client"]).toBe("Avsender AS")
+      expect(proxy.tunnels).toHaveLength(1)
+    }),
+  )
+
+  it.live("options win over the environment; a missing anchor setting is named", () =>
+    Effect.gen(function* () {
+      const wrongOrganization = yield* failureOf(
+        Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.url}/echo`)).pipe(
+          Effect.provide(
+            NodeTlsTransport.layerConfig({ keystore: credentials(), serverOrganizationNumber: "111111111" }),
+          ),
+          withEnv({
+            SIGNERING_TRUST_ANCHORS: pki.ca.certificatePem,
+            SIGNERING_SERVER_ORGANIZATION_NUMBER: "984661185",
+          }),
+        ),
+      )
+      const reason = (wrongOrganization as HttpClientError.HttpClientError).reason as HttpClientError.TransportError
+      expect(reason.cause).toBeInstanceOf(ServerIdentity.ServerIdentityError)
+      const missing = yield* Effect.flip(
+        Effect.scoped(Layer.build(NodeTlsTransport.layerConfig({ keystore: credentials() }))).pipe(withEnv({})),
+      )
+      expect(missing).toBeInstanceOf(NodeTlsTransport.TransportConfigError)
+      expect((missing as NodeTlsTransport.TransportConfigError).reason).toBe("MissingTrustAnchors")
+    }),
   )
 })
 
