@@ -137,7 +137,7 @@ export interface Instance {
  * @since 0.1.0
  */
 export class SimulatorError extends Data.TaggedError("SimulatorError")<{
-  readonly reason: "Listen" | "Pki" | "UnknownJob" | "UnknownSigner" | "SignerCannotAct"
+  readonly reason: "InvalidOptions" | "Listen" | "Pki" | "UnknownJob" | "UnknownSigner" | "SignerCannotAct"
   readonly detail: string
   readonly cause?: unknown
 }> {
@@ -177,6 +177,46 @@ const controllable = (base: Clock): TestClock => {
  */
 export const testClock = (start?: Date | number): TestClock => makeTestClock(start)
 
+const invalid = (detail: string): never => {
+  throw new SimulatorError({ reason: "InvalidOptions", detail })
+}
+
+/** Refuses options that cannot work, naming the option and the limit. */
+const validateOptions = (options: Options) => {
+  for (const name of ["port", "portalPort"] as const) {
+    const v = options[name]
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535))
+      invalid(`${name} must be an integer from 0 to 65535, got ${v}`)
+  }
+  for (const name of [
+    "emptyQueuePollDelayMs",
+    "unconfirmedRequeueDelayMs",
+    "deleteDocumentsDelayMs",
+    "jobLifetimeMs",
+    "signingTimeLeniencyMs",
+  ] as const) {
+    const v = options[name]
+    if (v !== undefined && (!Number.isFinite(v) || v < 0)) invalid(`${name} must be a finite number ≥ 0, got ${v}`)
+  }
+  if (
+    options.requestLogLimit !== undefined &&
+    (!Number.isInteger(options.requestLogLimit) || options.requestLogLimit < 0)
+  )
+    invalid(`requestLogLimit must be an integer ≥ 0, got ${options.requestLogLimit}`)
+  if (typeof options.rateLimit === "object") {
+    const { requestsPerSecond, blockMs } = options.rateLimit
+    if (!Number.isInteger(requestsPerSecond) || requestsPerSecond < 1)
+      invalid(`rateLimit.requestsPerSecond must be an integer ≥ 1, got ${requestsPerSecond}`)
+    if (!Number.isFinite(blockMs) || blockMs < 0)
+      invalid(`rateLimit.blockMs must be a finite number ≥ 0, got ${blockMs}`)
+  }
+  for (const [broker, orgs] of Object.entries(options.brokers ?? {})) {
+    if (!/^[0-9]{9}$/.test(broker)) invalid(`brokers: "${broker}" is not a 9-digit organization number`)
+    for (const org of orgs)
+      if (!/^[0-9]{9}$/.test(org)) invalid(`brokers["${broker}"]: "${org}" is not a 9-digit organization number`)
+  }
+}
+
 const listen = (server: http.Server, port: number, host: string) =>
   new Promise<number>((resolve, reject) => {
     server.once("error", reject)
@@ -215,6 +255,7 @@ const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host)
  * @since 0.1.0
  */
 export const start = async (options: Options = {}): Promise<Instance> => {
+  validateOptions(options)
   const host = options.host ?? "127.0.0.1"
   let pki: Pki.Pki
   try {

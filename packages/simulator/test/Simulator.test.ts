@@ -396,6 +396,27 @@ describe("request log", () => {
   })
 })
 
+describe("options", () => {
+  it("refuses options that cannot work with a SimulatorError naming the option", async () => {
+    const pki = h.sim.pki
+    await expect(Simulator.start({ pki, port: 70000 })).rejects.toMatchObject({
+      _tag: "SimulatorError",
+      reason: "InvalidOptions",
+      detail: expect.stringContaining("port must be an integer from 0 to 65535"),
+    })
+    await expect(Simulator.start({ pki, emptyQueuePollDelayMs: -1 })).rejects.toThrow(/emptyQueuePollDelayMs/)
+    await expect(Simulator.start({ pki, brokers: { "12": ["123456785"] } })).rejects.toThrow(/brokers/)
+    await expect(Simulator.start({ pki, rateLimit: { requestsPerSecond: 0, blockMs: 1 } })).rejects.toThrow(
+      /requestsPerSecond/,
+    )
+  })
+
+  it("reports a port in use as a Listen error", async () => {
+    const port = Number(new URL(h.sim.url).port)
+    await expect(Simulator.start({ pki: h.sim.pki, port })).rejects.toMatchObject({ reason: "Listen" })
+  })
+})
+
 describe("Effect layer", () => {
   it.effect("layerTest starts a simulator with a frozen clock and closes it with the scope", () =>
     Effect.gen(function* () {

@@ -27,14 +27,25 @@ export const makeTestClock = (start: Date | number = Date.now()): TestClock => {
   }
 }
 
-/** xs:dateTime with an explicit offset (the service sends local Norwegian time with its offset; UTC `Z` is valid too). */
+const osloOffset = new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Oslo", timeZoneName: "longOffset" })
+
+/** The UTC offset of Europe/Oslo at an instant, in minutes (60 in winter, 120 in summer). */
+const offsetMinutes = (ms: number): number => {
+  const name = osloOffset.formatToParts(ms).find((p) => p.type === "timeZoneName")?.value ?? "GMT"
+  const m = /GMT([+-])(\d\d):(\d\d)/.exec(name)
+  return m === null ? 0 : (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]))
+}
+
+/** xs:dateTime in Norwegian local time with its offset, as the service writes its headers. */
 export const formatDateTime = (ms: number): string => {
-  // Europe/Oslo is +01:00 or +02:00; a fixed +01:00 offset keeps the output deterministic and still carries an offset.
-  const shifted = new Date(ms + 3_600_000)
+  const offset = offsetMinutes(ms)
+  const shifted = new Date(ms + offset * 60_000)
   const pad = (n: number, w = 2) => String(n).padStart(w, "0")
+  const sign = offset < 0 ? "-" : "+"
+  const abs = Math.abs(offset)
   return (
     `${shifted.getUTCFullYear()}-${pad(shifted.getUTCMonth() + 1)}-${pad(shifted.getUTCDate())}` +
     `T${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}:${pad(shifted.getUTCSeconds())}` +
-    `.${pad(shifted.getUTCMilliseconds(), 3)}+01:00`
+    `.${pad(shifted.getUTCMilliseconds(), 3)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
   )
 }
