@@ -123,6 +123,13 @@ export interface MakeOptions {
 /**
  * Posten Bring AS, the organization the real service's certificate belongs to.
  *
+ * @example
+ * ```ts
+ * import { Pki } from "@signering/simulator"
+ * const pki = await Pki.make()
+ * pki.server.organizationNumber === Pki.serverOrganizationNumber // true
+ * ```
+ *
  * @since 0.1.0
  */
 export const serverOrganizationNumber = "984661185"
@@ -130,6 +137,13 @@ export const serverOrganizationNumber = "984661185"
 /**
  * The default senders: two synthetic organization numbers with valid mod-11 check digits, one with a SEID 2
  * subject and an AES-256 PKCS#12, one with a SEID 1 subject and a legacy RC2-40 PKCS#12.
+ *
+ * @example
+ * ```ts
+ * import { Pki } from "@signering/simulator"
+ * const pki = await Pki.make() // same as Pki.make({ organizations: Pki.defaultOrganizations })
+ * const legacy = pki.sender(Pki.defaultOrganizations[1]!.organizationNumber) // pkcs12Encryption "rc2-40"
+ * ```
  *
  * @since 0.1.0
  */
@@ -163,7 +177,7 @@ export const isValidOrganizationNumber = (organizationNumber: string): boolean =
 
 // The simulated CAs' own (synthetic, valid) organization numbers.
 const CA_ORGANIZATION_NUMBER = "999999999"
-const EID_ORGANIZATION_NUMBER = "111111110"
+const EID_ORGANIZATION_NUMBER = "111111111"
 
 interface KeyPair {
   readonly privateKey: crypto.KeyObject
@@ -306,7 +320,7 @@ const credentials = (
     extensions,
     issuer,
   })
-  return {
+  return redactSecrets({
     organizationNumber,
     subjectStyle,
     certificatePem: pem,
@@ -315,7 +329,7 @@ const credentials = (
     certificateDer: der,
     notBefore: validity.notBefore,
     notAfter: validity.notAfter,
-  }
+  })
 }
 
 const clientExtensions = [
@@ -342,7 +356,22 @@ const senderCredentials = (issuer: Issuer, keys: KeyPair, options: IssueOptions,
     encryption: pkcs12Encryption,
     friendlyName: `signering-${options.organizationNumber}`,
   })
-  return { ...base, pkcs12, pkcs12Passphrase, pkcs12Encryption }
+  return redactSecrets({ ...base, pkcs12, pkcs12Passphrase, pkcs12Encryption })
+}
+
+const REDACTED = "<redacted>"
+
+// Keys and passphrases stay out of console.log, util.inspect and JSON.stringify output (the properties are still
+// there to read). Non-enumerable, so spreading a credential copies only its data.
+const redactSecrets = <A extends Credentials>(credentials: A): A => {
+  const view = () => ({
+    ...credentials,
+    privateKeyPem: REDACTED,
+    ...("pkcs12Passphrase" in credentials ? { pkcs12Passphrase: REDACTED } : {}),
+  })
+  Object.defineProperty(credentials, Symbol.for("nodejs.util.inspect.custom"), { value: view, enumerable: false })
+  Object.defineProperty(credentials, "toJSON", { value: view, enumerable: false })
+  return credentials
 }
 
 const pemToDer = (pem: string): Uint8Array =>

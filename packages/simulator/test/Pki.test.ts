@@ -90,6 +90,20 @@ describe("Pki.make", () => {
     ).rejects.toThrow()
   })
 
+  it("uses valid organization numbers everywhere and keeps keys and passphrases out of logs", async () => {
+    for (const c of [pki.server, pki.eid, ...pki.senders, pki.foreign.sender]) {
+      expect(Pki.isValidOrganizationNumber(c.organizationNumber)).toBe(true)
+    }
+    const { inspect } = await import("node:util")
+    const sender = pki.senders[0]!
+    for (const shown of [inspect(sender), JSON.stringify(sender), inspect(pki.server)]) {
+      expect(shown).not.toContain("PRIVATE KEY")
+      expect(shown).not.toContain(sender.pkcs12Passphrase)
+      expect(shown).toContain("<redacted>")
+    }
+    expect(sender.privateKeyPem).toContain("PRIVATE KEY")
+  })
+
   it("rejects a malformed organization number", async () => {
     await expect(Pki.make({ organizations: [{ organizationNumber: "12345" }] })).rejects.toThrow(/9 digits/)
   })
