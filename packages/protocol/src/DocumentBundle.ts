@@ -68,6 +68,8 @@ export interface DocumentBundle {
   readonly bytes: Uint8Array
   /** Every zip entry in order: the documents, `manifest.xml`, `META-INF/signatures.xml`. */
   readonly files: ReadonlyArray<BundleFile>
+  /** The `SigningTime` in the signature (the service requires it within ±5 s of its clock). */
+  readonly signingTime: Date
 }
 
 /** Zip entry name of the manifest. */
@@ -154,6 +156,7 @@ export const make = (
     for (const processor of options.processors ?? []) yield* runProcessor(processor, job, zip.bytes)
     return {
       bytes: zip.bytes,
+      signingTime,
       files: zip.entries.map((e, i) => ({
         name: e.name,
         mimeType: files[i]!.mimeType,

@@ -77,6 +77,7 @@ describe("DocumentBundle.make", () => {
   it.effect("writes the documents in job order, manifest.xml, META-INF/signatures.xml and nothing else", () =>
     Effect.gen(function* () {
       const bundle = yield* DocumentBundle.make(job, keystore, { signingTime, timeZone: "Europe/Oslo" })
+      expect(bundle.signingTime).toEqual(signingTime)
       const names = job.documents.map((d) => d.fileName)
       expect(names).toEqual([
         "0000_ansettelseskontrakt_for_aerlig_oeystein.pdf",
