@@ -23,11 +23,24 @@ import * as XadesSignature from "./XadesSignature.js"
  * Called with the job and the finished bundle before it is sent, like the Java client's `DocumentBundleProcessor`
  * (e.g. to archive what was signed). A failure stops the job with a `BundleError` of reason `Processor`.
  *
+ * @example
+ * ```ts
+ * const archive: DocumentBundle.Processor = (job, bytes) => writeFile(`${job.title}.asice`, bytes)
+ * yield* DocumentBundle.make(job, keystore, { processors: [archive] })
+ * ```
+ *
  * @since 0.1.0
  */
 export type Processor = (job: DirectJob, bytes: Uint8Array) => Effect.Effect<void, unknown> | PromiseLike<void> | void
 
 /**
+ * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * const options: DocumentBundle.Options = { timeZone: "Europe/Oslo", forceDeflate: false }
+ * ```
+ *
  * @since 0.1.0
  */
 export interface Options {
@@ -49,6 +62,11 @@ export interface Options {
 /**
  * One entry of the bundle.
  *
+ * @example
+ * ```ts
+ * for (const f of bundle.files) console.log(f.name, f.mimeType, f.size, f.compression)
+ * ```
+ *
  * @since 0.1.0
  */
 export interface BundleFile {
@@ -61,6 +79,13 @@ export interface BundleFile {
 }
 
 /**
+ * The signed bundle: the zip bytes and what is in it.
+ *
+ * @example
+ * ```ts
+ * const { bytes, files, signingTime } = yield* DocumentBundle.make(job, keystore)
+ * ```
+ *
  * @since 0.1.0
  */
 export interface DocumentBundle {
@@ -72,9 +97,28 @@ export interface DocumentBundle {
   readonly signingTime: Date
 }
 
-/** Zip entry name of the manifest. */
+/**
+ * Zip entry name of the manifest.
+ *
+ * @example
+ * ```ts
+ * const manifest = bundle.files.find((f) => f.name === DocumentBundle.manifestName)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const manifestName = "manifest.xml"
-/** Zip entry name of the signature. */
+
+/**
+ * Zip entry name of the signature.
+ *
+ * @example
+ * ```ts
+ * const signature = unzipSync(bundle.bytes)[DocumentBundle.signaturesName]
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const signaturesName = "META-INF/signatures.xml"
 
 const utf8 = new TextEncoder()

@@ -18,6 +18,11 @@ import { KeystoreError } from "./ProtocolError.js"
 /**
  * One X.509 certificate of the chain.
  *
+ * @example
+ * ```ts
+ * const { subject, issuer, serialNumber, notAfter } = keystore.certificate
+ * ```
+ *
  * @since 0.1.0
  */
 export interface Certificate {
@@ -32,7 +37,16 @@ export interface Certificate {
   readonly notAfter: Date
 }
 
-/** Days before expiry from which bundle creation logs a warning. */
+/**
+ * Days before expiry from which bundle creation logs a warning.
+ *
+ * @example
+ * ```ts
+ * const renewBy = new Date(keystore.notAfter.getTime() - Keystore.expiryWarningDays * 86_400_000)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const expiryWarningDays = 30
 
 const redactedDescription = "<redacted private key>"
@@ -73,6 +87,13 @@ const organizationNumberOf = (subject: Name): string | undefined => {
 
 /**
  * A loaded enterprise certificate with its private key. Create one with {@link fromPkcs12} or {@link fromPem}.
+ *
+ * @example
+ * ```ts
+ * const keystore = Keystore.fromPkcs12OrThrow(p12, passphrase)
+ * const tls = { cert: keystore.certificateChainPem, key: Redacted.value(keystore.privateKeyPem) }
+ * console.log(`${keystore}`) // Keystore(CN=…, organization 123456785, valid … to …, key <redacted private key>)
+ * ```
  *
  * @since 0.1.0
  */

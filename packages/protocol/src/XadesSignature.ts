@@ -25,6 +25,11 @@ import { BundleError, type KeystoreError } from "./ProtocolError.js"
 /**
  * A file covered by the signature: its zip entry name, media type and exact bytes.
  *
+ * @example
+ * ```ts
+ * const file: XadesSignature.File = { name: "0000_kontrakt.pdf", mimeType: "application/pdf", bytes: pdf }
+ * ```
+ *
  * @since 0.1.0
  */
 export interface File {
@@ -34,6 +39,13 @@ export interface File {
 }
 
 /**
+ * Input of {@link make}.
+ *
+ * @example
+ * ```ts
+ * const input: XadesSignature.MakeInput = { files, keystore, signingTime: new Date(), timeZone: "Europe/Oslo" }
+ * ```
+ *
  * @since 0.1.0
  */
 export interface MakeInput {
