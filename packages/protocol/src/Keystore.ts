@@ -256,6 +256,11 @@ export const fromPkcs12OrThrow = (bytes: Uint8Array, passphrase: string | Redact
  * PEM input: one or more certificates (leaf and chain, in any order) and a PKCS#8 (`PRIVATE KEY`), encrypted
  * PKCS#8 (`ENCRYPTED PRIVATE KEY`, needs `passphrase`) or PKCS#1 (`RSA PRIVATE KEY`) key.
  *
+ * @example
+ * ```ts
+ * const input: Keystore.PemInput = { certificates: [leafPem, caPem], privateKey: Redacted.make(keyPem) }
+ * ```
+ *
  * @since 0.1.0
  */
 export interface PemInput {
