@@ -40,6 +40,8 @@ interface Row {
   readonly p50: number
   readonly p95: number
   readonly p99: number
+  /** Simulator process CPU time (all threads) per creation: independent of other load on the machine. */
+  readonly cpuMs: number
 }
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
@@ -77,9 +79,9 @@ const startServer = async (instant: number): Promise<Server> => {
   return { ...(JSON.parse(line) as Omit<Server, "child">), child }
 }
 
-const creations = (server: Server) =>
-  new Promise<number>((resolve) => {
-    server.child.once("message", (m) => resolve((m as { creations: number }).creations))
+const sample = (server: Server) =>
+  new Promise<{ readonly creations: number; readonly cpuMicros: number }>((resolve) => {
+    server.child.once("message", (m) => resolve(m as { creations: number; cpuMicros: number }))
     server.child.send("counters")
   })
 
@@ -167,11 +169,13 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
     return { latencies, failed }
   }
   await phase(WARMUP_MS)
-  const before = await creations(server)
+  const before = await sample(server)
   const started = performance.now()
   const { latencies, failed } = await phase(DURATION_MS)
   const seconds = (performance.now() - started) / 1000
-  const created = (await creations(server)) - before
+  const after = await sample(server)
+  const created = after.creations - before.creations
+  const cpuMsPerCreation = (after.cpuMicros - before.cpuMicros) / 1000 / Math.max(1, created)
   await agent.close()
   const exited = new Promise((resolve) => server.child.once("exit", resolve))
   server.child.kill("SIGTERM")
@@ -189,6 +193,7 @@ const run = async (label: string, concurrency: number, documentBytes: number): P
     p50: round(percentile(latencies, 50)),
     p95: round(percentile(latencies, 95)),
     p99: round(percentile(latencies, 99)),
+    cpuMs: Math.round(cpuMsPerCreation * 100) / 100,
   }
 }
 
@@ -204,17 +209,46 @@ for (const [label, concurrency, bytes] of scenarios) {
   rows.push(row)
   console.log(
     `${label}: ${row.perSecond} creations/s (${row.created} in ${row.seconds} s, ${row.failed} failed), ` +
-      `latency p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms`,
+      `latency p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, ` +
+      `simulator CPU ${row.cpuMs} ms/creation (≈ ${Math.round(1000 / row.cpuMs)}/s per core)`,
   )
 }
 
 const cpus = os.cpus()
-const table = rows
-  .map(
-    (r) =>
-      `| ${r.label} | ${r.concurrency} | ${r.documentBytes} | **${r.perSecond}** | ${r.created} | ${r.failed} | ${r.p50} | ${r.p95} | ${r.p99} |`,
-  )
-  .join("\n")
+/** A markdown table padded the way the repository's formatter (biome) writes it. */
+const markdownTable = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n")
+}
+const table = markdownTable(
+  [
+    "Scenario",
+    "Concurrency",
+    "Document bytes",
+    "Creations/s",
+    "Created",
+    "Failed",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "Simulator CPU ms/creation",
+    "Creations/s per core",
+  ],
+  rows.map((r) => [
+    r.label,
+    String(r.concurrency),
+    String(r.documentBytes),
+    `**${r.perSecond}**`,
+    String(r.created),
+    String(r.failed),
+    String(r.p50),
+    String(r.p95),
+    String(r.p99),
+    String(r.cpuMs),
+    String(Math.round(1000 / r.cpuMs)),
+  ]),
+)
 const results = `# Simulator benchmark: job creations per second
 
 Written by \`pnpm bench\` (bench/index.ts). Every request goes over keep-alive mutual TLS (undici Agent, one connection
@@ -226,10 +260,10 @@ signing certificate = TLS client certificate, SigningTime), limits. Requests are
 - Machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${os.platform()} ${os.release()}
 - Date: ${new Date().toISOString()}; 1-minute load average before / after: ${loadBefore} / ${os.loadavg()[0]!.toFixed(2)}
   (other work on the machine competes for the same cores; compare runs only at similar load)
+- "Simulator CPU ms/creation" is the simulator process's CPU time (all threads) per created job; "per core" is
+  1000 divided by it, the throughput one fully available core would sustain. It does not depend on other load.
 - Measured for ${DURATION_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the simulator runs in its own process, the load generator in another, on the same machine.
 
-| Scenario | Concurrency | Document bytes | Creations/s | Created | Failed | p50 ms | p95 ms | p99 ms |
-|---|---|---|---|---|---|---|---|---|
 ${table}
 `
 writeFileSync(new URL("./RESULTS.md", import.meta.url), `${results}${notes()}`)
