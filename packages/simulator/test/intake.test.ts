@@ -112,6 +112,15 @@ describe("verifyCreateRequest accepts", () => {
     expect(r.manifest.documents[0]!.href).toBe("0000_kontrakt.pdf")
   })
 
+  it("the deprecated single-document manifest form, its description becoming the job's", async () => {
+    const manifestXml = `<?xml version="1.0" encoding="UTF-8"?><direct-signature-job-manifest xmlns="http://signering.posten.no/schema/v1"><signer><signer-identifier>a</signer-identifier></signer><sender><organization-number>${sender.organizationNumber}</organization-number></sender><document href="0000_kontrakt.pdf" mime="application/pdf"><title>Gammel</title><description>Beskrivelse</description></document></direct-signature-job-manifest>`
+    const r = await check(buildRequest(spec({ manifestXml })))
+    if (!r.ok) throw new Error(r.errorMessage)
+    expect(r.manifest.title).toBe("Gammel")
+    expect(r.manifest.description).toBe("Beskrivelse")
+    expect(r.manifest.documents.map((d) => d.href)).toEqual(["0000_kontrakt.pdf"])
+  })
+
   it("the bundle part first, Content-Disposition: attachment, LF line breaks, preamble, epilogue, quoted boundary", async () => {
     const pieces = await makePieces({ signer: sender })
     const zipped = zip(pieces.entries)
@@ -193,25 +202,38 @@ ${files
   </ds:Signature>
 </asic:XAdESSignatures>
 `
-      await fs.writeFile(path.join(dir, "template.xml"), template)
       await fs.writeFile(path.join(dir, "key.pem"), sender.privateKeyPem, { mode: 0o600 })
-      await run(
-        "xmlsec1",
-        [
-          "--sign",
-          "--privkey-pem",
-          "key.pem",
-          "--id-attr:Id",
-          "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
-          "--output",
-          "signed.xml",
-          "template.xml",
-        ],
-        { cwd: dir },
-      )
-      const signed = await fs.readFile(path.join(dir, "signed.xml"))
+      const sign = async (xml: string): Promise<Buffer> => {
+        await fs.writeFile(path.join(dir, "template.xml"), xml)
+        await run(
+          "xmlsec1",
+          [
+            "--sign",
+            "--privkey-pem",
+            "key.pem",
+            "--id-attr:Id",
+            "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            "--output",
+            "signed.xml",
+            "template.xml",
+          ],
+          { cwd: dir },
+        )
+        return fs.readFile(path.join(dir, "signed.xml"))
+      }
+      const signed = await sign(template)
       const r = await check(withEntry(pieces, "META-INF/signatures.xml", signed))
       if (!r.ok) throw new Error(r.errorMessage)
+      // C14N 1.1 for SignedInfo, as the documentation prefers, is accepted too
+      const c14n11 = await sign(
+        template.replace(
+          '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>',
+          '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"/>',
+        ),
+      )
+      expect(c14n11.toString()).toContain("xml-c14n11")
+      const r11 = await check(withEntry(pieces, "META-INF/signatures.xml", c14n11))
+      if (!r11.ok) throw new Error(r11.errorMessage)
 
       // the same document with one signed character changed inside SignedProperties no longer verifies
       const tampered = Buffer.from(signed.toString("utf8").replace('CN=Test &amp; "CA"', 'CN=Test &amp; "CB"'))
