@@ -59,6 +59,12 @@ export interface Options {
   readonly signingTimeLeniencyMs?: number | undefined
   /** Per-organization rate limit: `true` for the real 10 requests/s with a 30 s block. Default off. */
   readonly rateLimit?: boolean | { readonly requestsPerSecond: number; readonly blockMs: number } | undefined
+  /**
+   * Whether a job's status query tokens still work after its final status was confirmed. The sources do not say;
+   * `"refused"` answers them with `403 INVALID_STATUS_QUERY_TOKEN` (a refreshed exit page, a replayed URL), to test
+   * how a sender copes with that. Default `"accepted"`.
+   */
+  readonly statusQueryTokensAfterConfirmation?: "accepted" | "refused" | undefined
   /** How many requests the log keeps. Default 1000. */
   readonly requestLogLimit?: number | undefined
   /** Called with every request log entry as it is recorded (secrets already masked). */
@@ -285,6 +291,7 @@ export const start = async (options: Options = {}): Promise<Instance> => {
     unconfirmedRequeueDelayMs: options.unconfirmedRequeueDelayMs ?? 10 * MINUTE,
     deleteDocumentsDelayMs: options.deleteDocumentsDelayMs ?? DAY,
     signingTimeLeniencyMs: options.signingTimeLeniencyMs ?? 5_000,
+    statusQueryTokensAfterConfirmation: options.statusQueryTokensAfterConfirmation ?? "accepted",
     requestLogLimit: options.requestLogLimit ?? 1000,
     onRequest: options.onRequest,
   })

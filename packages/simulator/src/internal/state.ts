@@ -27,8 +27,8 @@ export interface SignerRecord {
   since: number
   /** The currently valid one-time redirect token (undefined once used or replaced). */
   redirectToken: string | undefined
-  /** Revealed only through the exit-URL redirect. */
-  readonly statusQueryToken: string
+  /** Revealed only through the exit-URL redirect. Replaced (old one refused) on confirmation when so configured. */
+  statusQueryToken: string
   /** Opaque id in the xades-url; deliberately not the signer index. */
   readonly xadesId: string
   xades: string | undefined
@@ -81,6 +81,8 @@ export interface StateOptions {
   readonly emptyQueuePollDelayMs: number
   readonly unconfirmedRequeueDelayMs: number
   readonly deleteDocumentsDelayMs: number
+  /** `"refused"`: confirming a final job replaces its status query tokens, so the old ones get 403. */
+  readonly statusQueryTokensAfterConfirmation?: "accepted" | "refused" | undefined
 }
 
 export interface NewJob {
@@ -316,6 +318,9 @@ export class State {
 
   /** Confirmation: delivered changes of this job stop being re-queued. */
   confirm(job: JobRecord) {
+    if (this.options.statusQueryTokensAfterConfirmation === "refused" && jobStatusOf(job.signers) !== "IN_PROGRESS") {
+      for (const signer of job.signers) signer.statusQueryToken = randomToken()
+    }
     const q = this.queues.get(queueKey(job.organization, job.pollingQueue))
     if (q === undefined) return
     for (let i = q.inFlight.length - 1; i >= 0; i--) if (q.inFlight[i]!.change.jobId === job.id) q.inFlight.splice(i, 1)
