@@ -17,7 +17,11 @@ export {
 } from "./ClientError.js"
 export * as DirectClient from "./DirectClient.js"
 export * as Environment from "./Environment.js"
+export * as ExitCallback from "./ExitCallback.js"
+export { handleExitCallback } from "./ExitCallback.js"
 export { VERSION as version } from "./internal/userAgent.js"
+export * as Polling from "./Polling.js"
+export { startPollingWorker } from "./Polling.js"
 export {
   createDirectClient,
   type PromiseClientOptions,

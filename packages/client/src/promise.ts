@@ -9,6 +9,7 @@ import type { Redacted } from "effect"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import type { HttpClient } from "effect/http"
 import * as DirectClient from "./DirectClient.js"
+import { registerClientRuntime } from "./internal/pollingRuntime.js"
 
 /** Options of {@link createDirectClient}: the client options plus the transport layer. */
 export interface PromiseClientOptions extends DirectClient.Options {
@@ -85,7 +86,7 @@ export const createDirectClient = (options: PromiseClientOptions): PromiseDirect
     contentLength: download.contentLength,
     contentType: download.contentType,
   })
-  return {
+  const client: PromiseDirectClient = {
     create: (job, createOptions) => run((c) => c.create(job, createOptions)),
     requestNewRedirectUrl: (signer) => run((c) => c.requestNewRedirectUrl(signer)),
     getStatus: (statusUrl, token, pollingQueue) =>
@@ -101,4 +102,7 @@ export const createDirectClient = (options: PromiseClientOptions): PromiseDirect
     deleteDocuments: (target) => run((c) => c.deleteDocuments(target)),
     close: () => runtime.dispose(),
   }
+  // Lets startPollingWorker and handleExitCallback run on this client's runtime.
+  registerClientRuntime(client, runtime)
+  return client
 }

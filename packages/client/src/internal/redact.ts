@@ -14,6 +14,18 @@ const secretParam = /token|signature|secret|password|passphrase/i
  * secret could hide there and the rest is not needed to locate the request.
  */
 export const maskUrl = (url: string): string => {
+  const cached = cache.get(url)
+  if (cached !== undefined) return cached
+  const masked = mask(url)
+  // The same few URLs (create, poll) recur on every request: keep a small cache, dropped wholesale when full.
+  if (cache.size >= 256) cache.clear()
+  cache.set(url, masked)
+  return masked
+}
+
+const cache = new Map<string, string>()
+
+const mask = (url: string): string => {
   let parsed: URL
   try {
     parsed = new URL(url)

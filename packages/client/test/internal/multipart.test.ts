@@ -25,6 +25,7 @@ describe("jobMultipart", () => {
     const zip = new Uint8Array(70_000).map((_, i) => (i * 31) & 255)
     const { contentType, body } = jobMultipart(xml, zip)
     expect(contentType).toMatch(/^multipart\/mixed; boundary=signering-ts-[0-9A-Za-z_-]{30}$/)
+    expect(contentType.length).toBeLessThan(100)
     const parts = parse(contentType, body)
     expect(parts).toHaveLength(2)
     expect(parts[0]!.headers).toEqual(["Content-Type: application/xml"])
