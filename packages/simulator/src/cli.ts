@@ -17,7 +17,7 @@ Options:
   --port <n>                  API port, mutual TLS (default 0 = any free port)
   --portal-port <n>           signing portal port, plain HTTP (default 0)
   --dir <path>                where to write the CA, sender certificates, keys and PKCS#12 files
-                              (default ./.signering-simulator)
+                              (default ./.signering-simulator; keep it out of version control)
   --org <orgnr>               a sender organization with API access; repeat for more
                               (default ${Pki.defaultOrganizations.map((o) => o.organizationNumber).join(", ")})
   --broker <broker>=<org,...> let a broker organization act for others; repeat for more
@@ -87,7 +87,8 @@ const main = async () => {
         organizationNumber,
       },
   )
-  const dir = path.resolve(v.dir ?? ".signering-simulator")
+  // Under `pnpm --filter … start` the process runs in the package; INIT_CWD is where the user typed the command.
+  const dir = path.resolve(process.env["INIT_CWD"] ?? process.cwd(), v.dir ?? ".signering-simulator")
 
   const pki = await Pki.make({ organizations })
   const sim = await Simulator.start({
