@@ -271,13 +271,25 @@ describe("new redirect URL (signer href)", () => {
 
   it("refuses a body that is not a direct-signer-update-request with SCHEMA_VALIDATION_ERROR", async () => {
     const created = await h.create()
-    const r = await call(h.a, "POST", created.signers[0]!.href, {
-      body: "<hello/>",
-      headers: { "content-type": "application/xml" },
-    })
-    expect(r.status).toBe(400)
-    expect(errorCode(r.text)).toBe("SCHEMA_VALIDATION_ERROR")
-    expect(xmlText(r.text, "error-message")).toMatch(/^Xml-message was not in accordance to schema/)
+    for (const [body, message] of [
+      ["<hello/>", /^Xml-message was not in accordance to schema: Element 'hello'/],
+      [
+        '<direct-signer-update-request xmlns="http://signering.posten.no/schema/v1"><redirect-url>x</redirect-url></direct-signer-update-request>',
+        /^Xml-message was not in accordance to schema: .*redirect-url/,
+      ],
+      [
+        '<direct-signer-response xmlns="http://signering.posten.no/schema/v1" href="h"><signer-identifier>a</signer-identifier><redirect-url>u</redirect-url></direct-signer-response>',
+        /root element must be direct-signer-update-request/,
+      ],
+    ] as const) {
+      const r = await call(h.a, "POST", created.signers[0]!.href, {
+        body,
+        headers: { "content-type": "application/xml" },
+      })
+      expect(r.status).toBe(400)
+      expect(errorCode(r.text)).toBe("SCHEMA_VALIDATION_ERROR")
+      expect(xmlText(r.text, "error-message")).toMatch(message)
+    }
   })
 
   it("answers 404 for an unknown signer or job, and for another organization's job", async () => {

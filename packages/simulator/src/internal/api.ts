@@ -13,6 +13,7 @@ import { formatDateTime } from "./clock.js"
 import type { Engine } from "./engine.js"
 import type { FaultKind, FaultRoute } from "./faults.js"
 import { verifyCreateRequest } from "./intake/index.js"
+import { validateDirect } from "./intake/schema.js"
 import { maskPath } from "./observe.js"
 import { jobResponse, signerResponse, statusResponse } from "./responses.js"
 import type { JobRecord } from "./state.js"
@@ -264,13 +265,16 @@ export const makeApi = (engine: Engine) => {
       if (job === undefined || signer === undefined) return notFound(c, "Signer")
       const body = new TextDecoder().decode(await c.req.arrayBuffer()).trim()
       // The Java client posts a direct-signer-update-request; the .NET client posts nothing. Both are accepted.
-      if (body !== "" && !isSignerUpdateRequest(body))
-        return errorResponse(
-          c,
-          400,
-          "SCHEMA_VALIDATION_ERROR",
-          "Xml-message was not in accordance to schema: expected an empty body or <direct-signer-update-request><redirect-url/></direct-signer-update-request>",
-        )
+      if (body !== "") {
+        const problem = await signerUpdateProblem(body)
+        if (problem !== undefined)
+          return errorResponse(
+            c,
+            400,
+            "SCHEMA_VALIDATION_ERROR",
+            `Xml-message was not in accordance to schema: ${problem}`,
+          )
+      }
       const token = state.issueRedirectToken(job, signer)
       return xml(c, DirectXml.encodeSignerResponse(signerResponse(engine.urls, job, signer, token)))
     }),
@@ -350,4 +354,12 @@ export const makeApi = (engine: Engine) => {
   return app
 }
 
-const isSignerUpdateRequest = (body: string): boolean => DirectXml.decodeSignerUpdateRequest(body)._tag === "Success"
+/** Why a signer update body is refused (schema first, then the root element), or undefined when it is fine. */
+const signerUpdateProblem = async (body: string): Promise<string | undefined> => {
+  const schema = await validateDirect([{ fileName: "request.xml", contents: body }])
+  if (!schema.valid)
+    return (schema.errors[0] ?? "invalid").replace(/^[^:]*:\d*:\s*(Schemas validity error : )?/, "").trim()
+  return DirectXml.decodeSignerUpdateRequest(body)._tag === "Success"
+    ? undefined
+    : "the root element must be direct-signer-update-request with a redirect-url"
+}
