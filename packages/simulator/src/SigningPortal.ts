@@ -104,7 +104,10 @@ export const make = (engine: Engine): Hono<Env> => {
       flags: [],
     })
     c.header("Cache-Control", "no-store")
+    // The token never leaks through Referer; pages run no script and cannot be framed.
     c.header("Referrer-Policy", "no-referrer")
+    if (c.res.headers.get("Content-Type")?.startsWith("text/html"))
+      c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
   })
 
   app.get("/", (c) => c.html(page("Signering simulator", "<h1>Signering simulator</h1><p>Signing portal.</p>")))

@@ -43,6 +43,8 @@ describe("signing portal", () => {
       expect(view.text).toMatch(/action="[^"]+\/reject"/)
       expect(view.text).toMatch(/action="[^"]+\/error"/)
       expect(view.text).not.toContain("<script")
+      expect(view.headers["content-security-policy"]).toContain("default-src 'none'")
+      expect(view.headers["referrer-policy"]).toBe("no-referrer")
     }
     const reuse = await browse(new CookieJar(), "GET", created.signers[0]!.redirectUrl)
     expect(reuse.status).toBe(410)
