@@ -39,6 +39,10 @@ const handler = (request: IncomingMessage, response: ServerResponse) => {
       for (let offset = 0; offset < BIG; offset += 1024 * 1024) response.write(Buffer.alloc(1024 * 1024, 0x62))
       response.end()
       return
+    case "/redirect":
+      response.writeHead(302, { location: "/echo" })
+      response.end()
+      return
     case "/hang":
       for (const waiter of pending.splice(0)) waiter(request)
       return
@@ -80,7 +84,12 @@ const organizationCheck = (expected: string) => (_host: string, certificate: Pee
 }
 
 const nodeTransport = (
-  overrides: { client?: Pki.Credentials | null; ca?: string; organization?: string } = {},
+  overrides: {
+    client?: Pki.Credentials | null
+    ca?: string
+    organization?: string
+    requestInit?: Record<string, unknown>
+  } = {},
 ): Layer.Layer<HttpClient.HttpClient> =>
   Layer.unwrap(
     Effect.map(
@@ -99,7 +108,8 @@ const nodeTransport = (
         }),
         (agent) => Effect.promise(() => agent.destroy()),
       ),
-      (agent) => FetchTransport.layer({ fetch: undiciFetch, requestInit: { dispatcher: agent } }),
+      (agent) =>
+        FetchTransport.layer({ fetch: undiciFetch, requestInit: { ...overrides.requestInit, dispatcher: agent } }),
     ),
   )
 
@@ -153,6 +163,18 @@ describe("FetchTransport on Node (undici fetch with a mutual-TLS Agent)", () => 
       expect(sizes.length).toBeGreaterThan(1)
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(BIG)
     }).pipe(Effect.provide(nodeTransport())),
+  )
+
+  it.live("passes the other requestInit fields on (redirect: manual keeps a 302 for the client to see)", () =>
+    Effect.gen(function* () {
+      const followed = yield* get("/redirect").pipe(Effect.provide(nodeTransport()))
+      expect(followed.status).toBe(200)
+      const manual = yield* get("/redirect").pipe(
+        Effect.provide(nodeTransport({ requestInit: { redirect: "manual" } })),
+      )
+      expect(manual.status).toBe(302)
+      expect(manual.headers.location).toBe("/echo")
+    }),
   )
 
   it.live("uses globalThis.fetch when no fetch is given", () =>
