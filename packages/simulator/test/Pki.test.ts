@@ -180,10 +180,13 @@ describe("Pki PKCS#12 and files", () => {
     expect(key.export({ type: "pkcs8", format: "pem" })).toBe(rc2!.privateKeyPem)
   })
 
-  it("produces an AES-256 PKCS#12 that Node's TLS stack loads directly", () => {
+  it("produces AES-256 and 3DES PKCS#12 files that Node's TLS stack loads directly", () => {
     const aes = pki.senders.find((s) => s.pkcs12Encryption === "aes-256")!
-    expect(() =>
-      tls.createSecureContext({ pfx: Buffer.from(aes.pkcs12), passphrase: aes.pkcs12Passphrase }),
-    ).not.toThrow()
+    const des = pki.issueClientCertificate({ organizationNumber: "984661185", pkcs12Encryption: "3des" })
+    for (const c of [aes, des]) {
+      expect(() =>
+        tls.createSecureContext({ pfx: Buffer.from(c.pkcs12), passphrase: c.pkcs12Passphrase }),
+      ).not.toThrow()
+    }
   })
 })
