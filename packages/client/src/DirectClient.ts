@@ -234,6 +234,19 @@ const validateOptions = (options: Options): ValidationError | undefined => {
   if (options.sender !== undefined && !ORG.test(options.sender.organizationNumber)) {
     issues.push({ path: "sender.organizationNumber", rule: "pattern", message: "must be 9 digits" })
   }
+  const durations: ReadonlyArray<[string, Duration.Input | undefined]> = [
+    ["timeouts.api", options.timeouts?.api],
+    ["timeouts.download", options.timeouts?.download],
+    ["missingPollTimeDelay", options.missingPollTimeDelay],
+    ["retry.base", options.retry === false ? undefined : options.retry?.base],
+  ]
+  for (const [path, input] of durations) {
+    if (input === undefined) continue
+    const duration = Option.getOrUndefined(Duration.fromInput(input))
+    if (duration === undefined || !Duration.isFinite(duration) || Duration.toMillis(duration) <= 0) {
+      issues.push({ path, rule: "duration", message: 'must be a finite, positive duration such as "30 seconds"' })
+    }
+  }
   if (options.retry !== undefined && options.retry !== false) {
     const times = options.retry.times
     if (times !== undefined && (!Number.isInteger(times) || times < 0 || times > 10)) {
@@ -269,7 +282,9 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
     const downloadTimeout = Duration.fromInputUnsafe(options.timeouts?.download ?? DEFAULT_DOWNLOAD_TIMEOUT)
     const missingPollDelay = Duration.fromInputUnsafe(options.missingPollTimeDelay ?? DEFAULT_MISSING_POLL_DELAY)
     const retryTimes = options.retry === false ? 0 : (options.retry?.times ?? 3)
-    const retryBase = options.retry === false ? Duration.millis(200) : (options.retry?.base ?? Duration.millis(200))
+    const retryBase = Duration.fromInputUnsafe(
+      options.retry === false ? Duration.millis(200) : (options.retry?.base ?? Duration.millis(200)),
+    )
     const agent = userAgent(options.userAgentSuffix)
     const hintContext = { environment: environment.name, apiRoot }
 
@@ -422,6 +437,17 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
 
     const ok = (status: number) => status >= 200 && status < 300
 
+    /** A URL argument must be absolute http(s); a bad one is the caller's input error, named by its argument. */
+    const checkUrl = (path: string, url: string): ValidationError | undefined => {
+      try {
+        const parsed = new URL(url)
+        if (parsed.protocol === "https:" || parsed.protocol === "http:") return undefined
+      } catch {
+        // fall through
+      }
+      return invalid(path, "url", "must be an absolute http(s) URL as returned by the service")
+    }
+
     const resolveSender = (
       sender: DirectJob.Sender | string | undefined,
     ): Effect.Effect<DirectJob.Sender, ValidationError> => {
@@ -484,6 +510,8 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
 
     const requestNewRedirectUrl: Service["requestNewRedirectUrl"] = (signer) => {
       const url = typeof signer === "string" ? signer : signer.href
+      const bad = checkUrl("signer", url)
+      if (bad !== undefined) return Effect.fail(bad)
       return request({
         operation: "requestNewRedirectUrl",
         request: HttpClientRequest.post(url).pipe(
@@ -500,6 +528,11 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
 
     const getStatus: Service["getStatus"] = (statusUrl, statusQueryToken, pollingQueue) => {
       const token = Redacted.isRedacted(statusQueryToken) ? statusQueryToken : Redacted.make(statusQueryToken)
+      const bad = checkUrl("statusUrl", statusUrl)
+      if (bad !== undefined) return Effect.fail(bad)
+      if (Redacted.value(token).trim() === "") {
+        return Effect.fail(invalid("statusQueryToken", "required", "must not be empty"))
+      }
       // The token travels as a Redacted URL parameter: effect's own client span then records it as REDACTED.
       let req = HttpClientRequest.get(statusUrl).pipe(HttpClientRequest.setUrlParam("status_query_token", token))
       if (pollingQueue !== undefined && pollingQueue !== "") {
@@ -556,6 +589,8 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
     const confirm: Service["confirm"] = (status) => {
       const url = status.confirmationUrl
       if (url === undefined || url === "") return Effect.logDebug("signering confirm skipped: no confirmation URL")
+      const bad = checkUrl("confirmationUrl", url)
+      if (bad !== undefined) return Effect.fail(bad)
       return request({
         operation: "confirm",
         request: HttpClientRequest.post(url),
@@ -580,6 +615,8 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
           }),
         )
       }
+      const bad = checkUrl("deleteDocumentsUrl", url)
+      if (bad !== undefined) return Effect.fail(bad)
       return request({
         operation: "deleteDocuments",
         request: HttpClientRequest.make("DELETE")(url),
@@ -594,6 +631,8 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
 
     const download = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) => {
       const url = typeof target === "string" ? target : target.url
+      const bad = checkUrl("url", url)
+      if (bad !== undefined) return Effect.fail(bad)
       return request({
         operation,
         request: HttpClientRequest.get(url),
@@ -622,6 +661,8 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
     // The whole exchange, body included, is one attempt: a body cut short is retried like a failed request.
     const collect = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) => {
       const url = typeof target === "string" ? target : target.url
+      const bad = checkUrl("url", url)
+      if (bad !== undefined) return Effect.fail(bad)
       return request({
         operation,
         request: HttpClientRequest.get(url),

@@ -340,4 +340,36 @@ describe("configuration", () => {
     )
     expect(error.issues.map((i) => i.path)).toEqual(["environment.apiRoot", "sender.organizationNumber", "retry.times"])
   })
+
+  it("rejects durations that are not finite and positive", async () => {
+    const error = await Effect.runPromise(
+      Effect.flip(
+        DirectClient.make({
+          environment: h.environment,
+          timeouts: { api: "soon" as never, download: -5 },
+          retry: { base: "1 eon" as never },
+        }).pipe(Effect.provide(h.transport.layer)),
+      ),
+    )
+    expect(error.issues.map((i) => i.path)).toEqual(["timeouts.api", "timeouts.download", "retry.base"])
+  })
+
+  it("rejects bad URL arguments and empty tokens before any request", async () => {
+    const calls = h.transport.calls()
+    const cases = [
+      [client.getStatus("status", "token"), "statusUrl"],
+      [client.getStatus(`${h.sim.url}/x/status`, "  "), "statusQueryToken"],
+      [client.requestNewRedirectUrl("/signers/1"), "signer"],
+      [client.confirm({ confirmationUrl: "javascript:alert(1)" }), "confirmationUrl"],
+      [client.getPadesBytes("pades"), "url"],
+      [client.getXades({ url: "" }), "url"],
+      [client.deleteDocuments("file:///etc/passwd"), "deleteDocumentsUrl"],
+    ] as const
+    for (const [effect, path] of cases) {
+      const error = await h.run(Effect.flip(effect as Effect.Effect<unknown, unknown>))
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).issues[0]?.path).toBe(path)
+    }
+    expect(h.transport.calls()).toBe(calls)
+  })
 })
