@@ -364,7 +364,7 @@ export const make = (options: AppOptions): Hono<Env> => {
     c.html(
       Views.desk({
         jobs: store.jobs({ flow: "POLLING", limit: 20 }),
-        poller: options.poller?.() ?? { nextPermittedPollTime: undefined, lastPoll: undefined, running: false },
+        poller: options.poller?.() ?? { lastChange: undefined, lastError: undefined, running: false },
         suggestion: suggestion ?? deskSuggestion,
         error,
         session: c.get("session"),

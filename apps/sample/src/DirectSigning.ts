@@ -3,7 +3,7 @@
  * `@signering/node-tls`. This is the only module of the app that knows the library.
  */
 import { readFile } from "node:fs/promises"
-import { createDirectClient, Environment, type PromiseDirectClient } from "@signering/client"
+import { createDirectClient, Environment, Polling, type PromiseDirectClient } from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import { type DirectResponse, Keystore } from "@signering/protocol"
 import { Redacted } from "effect"
@@ -143,13 +143,13 @@ export const make = async (options: DirectSigningOptions): Promise<SigningPort> 
       guard("Get a new signing link", async () => (await client.requestNewRedirectUrl(href)).redirectUrl),
     status: (statusUrl, token) =>
       guard("Get the status", async () => toStatus(await client.getStatus(statusUrl, Redacted.make(token)))),
-    statusChange: () =>
-      guard("Poll for status changes", async () => {
-        const change = await client.getStatusChange(pollingSender)
-        return {
-          status: change._tag === "StatusChange" ? toStatus(change.status) : undefined,
-          nextPermittedPollTime: change.nextPermittedPollTime,
-        }
+    watch: ({ handler, onError }) =>
+      // The library's polling worker: never polls before the permitted time (with jitter), backs off on failures,
+      // confirms a change only after the handler resolved, and lets a change in progress finish on stop().
+      Polling.startPollingWorker(client, {
+        sender: pollingSender,
+        handler: (change) => handler(toStatus(change.status)),
+        onError: (error) => onError?.(error.message),
       }),
     pades: (url) => guard("Download the signed PDF", () => client.getPadesBytes(url)),
     confirm: (status) =>

@@ -48,7 +48,7 @@ export const start = async (options: ServerOptions): Promise<RunningServer> => {
       : Poller.start({
           store,
           signing: options.signing,
-          onError: (error) => log(`poller: ${error instanceof Error ? error.message : "failed"}`),
+          onError: (message) => log(`poller: ${message}`),
         })
   const app = App.make({
     store,

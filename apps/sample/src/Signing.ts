@@ -46,12 +46,6 @@ export interface Status {
   readonly handle: unknown
 }
 
-export interface StatusChange {
-  /** `undefined` when the queue was empty. */
-  readonly status: Status | undefined
-  readonly nextPermittedPollTime: Date
-}
-
 /** Failures the app handles differently; everything else is `Other`. The message never holds a token or a PIN. */
 export type SigningErrorKind =
   | "InvalidStatusQueryToken"
@@ -72,11 +66,25 @@ export class SigningError extends Error {
   }
 }
 
+/** A running watch over the app's polling queue. */
+export interface Watcher {
+  /** Stops gracefully: a change being handled is finished (and confirmed) first. */
+  stop(): Promise<void>
+}
+
+export interface WatchOptions {
+  /** Acts on one change. Resolving means "stored": only then is the change confirmed. Rejecting leaves it unconfirmed. */
+  readonly handler: (status: Status) => Promise<void>
+  /** Failures the watcher recovered from (a message without secrets). */
+  readonly onError?: ((message: string) => void) | undefined
+}
+
 export interface SigningPort {
   create(input: CreateInput): Promise<CreatedJob>
   newRedirectUrl(signerHref: string): Promise<string>
   status(statusUrl: string, statusQueryToken: string): Promise<Status>
-  statusChange(): Promise<StatusChange>
+  /** Takes the app's status changes from its polling queue, honouring the service's poll times, until stopped. */
+  watch(options: WatchOptions): Watcher
   pades(url: string): Promise<Uint8Array>
   confirm(status: Status): Promise<void>
   close(): Promise<void>

@@ -351,7 +351,7 @@ export class Store {
     }
   }
 
-  // Settings (the poller's next permitted poll time survives a restart) -----------------------------------------
+  // Settings (what the polling worker did last, for the sender desk) ------------------------------------------------
 
   setting(key: string): string | undefined {
     const row = this.#db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined

@@ -300,11 +300,11 @@ ${input.error ? html`<div class="notice bad" role="alert">${input.error}</div>` 
 <p><button type="submit">Send</button></p>
 </form></div>
 <div class="card"><h2>Jobs</h2>
-<p class="muted" data-poller>Poller: ${input.poller.running ? "running" : "stopped"}${
-      input.poller.nextPermittedPollTime
-        ? ` · next poll allowed at ${input.poller.nextPermittedPollTime.toISOString().slice(11, 19)} UTC`
+<p class="muted" data-poller>Polling worker: ${input.poller.running ? "running" : "stopped"}${
+      input.poller.lastChange
+        ? ` · last change ${input.poller.lastChange.slice(11, 19)} UTC, ${input.poller.lastChange.slice(25)}`
         : ""
-    }${input.poller.lastPoll ? ` · last: ${input.poller.lastPoll.slice(11, 19)} ${input.poller.lastPoll.slice(25)}` : ""}</p>
+    }${input.poller.lastError ? ` · last problem ${input.poller.lastError.slice(11, 19)} UTC: ${input.poller.lastError.slice(25)}` : ""}</p>
 ${
   input.jobs.length === 0
     ? html`<p>No jobs yet.</p>`

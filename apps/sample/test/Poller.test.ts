@@ -1,48 +1,56 @@
 /**
- * The poller's discipline with a scripted signing port (the end-to-end behaviour against the real simulator is in
- * App.integration.test.ts): it never polls before the permitted time, stores a change before confirming it, and
- * does not confirm what it could not store.
+ * What the app does with each status change the polling worker hands over (the worker's own discipline is the
+ * client library's and is tested there; end to end against the simulator in App.integration.test.ts). A scripted
+ * port stands in for the worker: it confirms when the handler resolves, exactly as the worker promises.
  */
 import { describe, expect, it } from "vitest"
 import * as Poller from "../src/Poller.js"
-import { SigningError, type SigningPort, type Status, type StatusChange } from "../src/Signing.js"
+import { SigningError, type SigningPort, type Status, type WatchOptions } from "../src/Signing.js"
 import { Store } from "../src/Store.js"
+
+const pin = "12838510068"
 
 const status = (signatureJobId: string, over: Partial<Status> = {}): Status => ({
   signatureJobId,
   status: "COMPLETED_SUCCESSFULLY",
-  signers: [{ signer: "12838510068", status: "SIGNED", since: new Date() }],
+  signers: [{ signer: pin, status: "SIGNED", since: new Date("2026-11-28T10:00:00Z") }],
   padesUrl: "https://sim/pades",
   hasConfirmationUrl: true,
   handle: undefined,
   ...over,
 })
 
-const scripted = (answers: Array<() => StatusChange>, log: Array<string>, options: { padesFails?: boolean } = {}) => {
-  const polls: Array<number> = []
+/** Delivers `changes` one by one to the handler; records what a worker would confirm. */
+const scripted = (changes: ReadonlyArray<Status>, options: { readonly padesFails?: boolean } = {}) => {
+  const log: Array<string> = []
+  let done: Promise<void> = Promise.resolve()
   const port: SigningPort = {
     create: () => Promise.reject(new Error("unused")),
     newRedirectUrl: () => Promise.reject(new Error("unused")),
     status: () => Promise.reject(new Error("unused")),
-    statusChange: async () => {
-      polls.push(Date.now())
-      const next = answers.shift()
-      if (next === undefined) return { status: undefined, nextPermittedPollTime: new Date(Date.now() + 60_000) }
-      const answer = next()
-      log.push(`poll -> ${answer.status?.signatureJobId ?? "none"}`)
-      return answer
-    },
     pades: async () => {
-      if (options.padesFails) throw new SigningError("Unavailable", "download failed")
+      if (options.padesFails) throw new SigningError("Unavailable", "Download the signed PDF: connection reset")
       log.push("pades")
       return new Uint8Array([37, 80, 68, 70])
     },
-    confirm: async (s) => {
-      log.push(`confirm ${s.signatureJobId}`)
+    confirm: () => Promise.reject(new Error("the worker confirms, not the app")),
+    watch: (watch: WatchOptions) => {
+      done = (async () => {
+        for (const change of changes) {
+          try {
+            await watch.handler(change)
+            log.push(`confirm ${change.signatureJobId}`)
+          } catch (error) {
+            watch.onError?.(`Handler failed for job ${change.signatureJobId}: ${(error as Error).message}`)
+            log.push(`not confirmed ${change.signatureJobId}`)
+          }
+        }
+      })()
+      return { stop: () => done }
     },
     close: async () => {},
   }
-  return { port, polls }
+  return { port, log, done: () => done }
 }
 
 const withJob = (store: Store, signatureJobId: string) => {
@@ -50,79 +58,58 @@ const withJob = (store: Store, signatureJobId: string) => {
     flow: "POLLING",
     title: "T",
     contract: new Uint8Array(),
-    signers: [{ name: "Kari", pin: "12838510068" }],
+    signers: [{ name: "Kari", pin }],
   })
   store.markCreated(id, { signatureJobId, signers: [] })
   return id
 }
 
-const until = async (what: string, ok: () => boolean) => {
-  const end = Date.now() + 5_000
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
-
 describe("Poller", () => {
-  it("stores the change and its PDF before confirming, then polls again at once", async () => {
+  it("stores each change, and a completed job's PDF, before the worker confirms it", async () => {
     const store = Store.open(":memory:")
     const id = withJob(store, "1")
-    const log: Array<string> = []
-    const now = () => new Date()
-    const { port } = scripted(
-      [
-        () => ({ status: status("1", { status: "IN_PROGRESS", padesUrl: undefined }), nextPermittedPollTime: now() }),
-        () => ({ status: status("1"), nextPermittedPollTime: now() }),
-      ],
-      log,
-    )
-    const poller = Poller.start({ store, signing: port })
-    await until("two confirmations", () => log.filter((l) => l.startsWith("confirm")).length === 2)
+    const { port, log, done } = scripted([
+      status("1", {
+        status: "IN_PROGRESS",
+        padesUrl: undefined,
+        signers: [{ signer: pin, status: "WAITING", since: new Date() }],
+      }),
+      status("1"),
+    ])
+    const poller = Poller.start({ store, signing: port, now: () => new Date("2026-11-28T10:00:05Z") })
+    await done()
     await poller.stop()
-    expect(log).toEqual(["poll -> 1", "confirm 1", "poll -> 1", "pades", "confirm 1"])
+    expect(log).toEqual(["confirm 1", "pades", "confirm 1"])
     expect(store.job(id)).toMatchObject({ status: "COMPLETED_SUCCESSFULLY", hasSignedDocument: true })
+    expect(store.job(id)?.signers[0]?.status).toBe("SIGNED")
+    expect(Poller.state(store).lastChange).toBe("2026-11-28T10:00:05.000Z job 1: COMPLETED_SUCCESSFULLY")
     store.close()
   })
 
-  it("waits for the permitted poll time after an empty queue, and after a 429, even across a restart", async () => {
-    const store = Store.open(":memory:")
-    const log: Array<string> = []
-    const { port, polls } = scripted(
-      [
-        () => ({ status: undefined, nextPermittedPollTime: new Date(Date.now() + 150) }),
-        () => {
-          throw new SigningError("TooEagerPolling", "too early", new Date(Date.now() + 150))
-        },
-      ],
-      log,
-    )
-    const first = Poller.start({ store, signing: port })
-    await until("two polls", () => polls.length >= 2)
-    await first.stop()
-    expect(polls[1]! - polls[0]!).toBeGreaterThanOrEqual(140)
-    // A new poller on the same database honours the time the 429 gave.
-    const permitted = Poller.state(store).nextPermittedPollTime!.getTime()
-    const second = Poller.start({ store, signing: port })
-    await until("third poll", () => polls.length >= 3)
-    await second.stop()
-    expect(polls[2]!).toBeGreaterThanOrEqual(permitted - 5)
-    store.close()
-  })
-
-  it("does not confirm a change whose PDF could not be downloaded (the service re-delivers it)", async () => {
+  it("leaves a change unconfirmed when its PDF cannot be downloaded, and says so", async () => {
     const store = Store.open(":memory:")
     const id = withJob(store, "9")
-    const log: Array<string> = []
-    const errors: Array<unknown> = []
-    const { port } = scripted([() => ({ status: status("9"), nextPermittedPollTime: new Date() })], log, {
-      padesFails: true,
-    })
-    const poller = Poller.start({ store, signing: port, onError: (e) => errors.push(e) })
-    await until("the failure", () => errors.length === 1)
+    const errors: Array<string> = []
+    const { port, log, done } = scripted([status("9")], { padesFails: true })
+    const poller = Poller.start({ store, signing: port, onError: (m) => errors.push(m) })
+    await done()
     await poller.stop()
-    expect(log).toEqual(["poll -> 9"])
-    expect(store.job(id)?.status).toBe("IN_PROGRESS")
+    expect(log).toEqual(["not confirmed 9"])
+    expect(store.job(id)).toMatchObject({ status: "IN_PROGRESS", hasSignedDocument: false })
+    expect(errors).toEqual(["Handler failed for job 9: Download the signed PDF: connection reset"])
+    expect(Poller.state(store).lastError).toContain("connection reset")
+    store.close()
+  })
+
+  it("confirms a change for a job it does not know, storing nothing", async () => {
+    const store = Store.open(":memory:")
+    const { port, log, done } = scripted([status("404")])
+    const poller = Poller.start({ store, signing: port })
+    await done()
+    await poller.stop()
+    expect(log).toEqual(["confirm 404"])
+    expect(store.jobs()).toHaveLength(0)
+    expect(Poller.state(store).lastChange).toMatch(/job 404: COMPLETED_SUCCESSFULLY \(not ours\)$/)
     store.close()
   })
 })
