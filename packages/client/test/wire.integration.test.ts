@@ -139,7 +139,7 @@ describe("requests on the wire", () => {
     const text = create.body.toString("latin1")
     const parts = text.split(`--${boundary}`).slice(1, -1)
     expect(parts).toHaveLength(2)
-    expect(parts[0]).toMatch(/^\r\nContent-Type: application\/xml\r\n\r\n<\?xml[^]*<direct-signature-job-request/)
+    expect(parts[0]).toMatch(/^\r\nContent-Type: application\/xml\r\n\r\n<\?xml[\s\S]*<direct-signature-job-request/)
     expect(parts[1]!.startsWith("\r\nContent-Type: application/octet-stream\r\n\r\n")).toBe(true)
     expect(text).not.toMatch(/Content-Disposition|name=/i)
     const zipStart = create.body.indexOf(Buffer.from([80, 75, 3, 4]))
