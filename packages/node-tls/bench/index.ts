@@ -20,9 +20,9 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import { Agent, request } from "undici"
 import { NodeTlsTransport } from "../src/index.js"
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200)
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const ORG = "123456785"
 
 const pdf = (pages: number): Uint8Array => {
