@@ -340,7 +340,9 @@ export const start = async (options: Options = {}): Promise<Instance> => {
   }
 
   let closing: Promise<void> | undefined
-  return {
+  // Logging the instance must not print the PKI's private keys and passphrases.
+  const summary = () => ({ url: engine.urls.api, portalUrl: engine.urls.portal })
+  const instance: Instance = {
     url: engine.urls.api,
     portalUrl: engine.urls.portal,
     pki,
@@ -378,6 +380,12 @@ export const start = async (options: Options = {}): Promise<Instance> => {
       return closing
     },
   }
+  Object.defineProperties(instance, {
+    [Symbol.for("nodejs.util.inspect.custom")]: { value: () => `Simulator ${JSON.stringify(summary())}` },
+    toJSON: { value: summary },
+    toString: { value: () => `Simulator(${engine.urls.api})` },
+  })
+  return instance
 }
 
 /**

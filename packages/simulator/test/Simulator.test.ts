@@ -408,6 +408,16 @@ describe("request log", () => {
   })
 })
 
+describe("secrets", () => {
+  it("logging or serializing the instance shows no key material", async () => {
+    const { inspect } = await import("node:util")
+    for (const text of [inspect(h.sim, { depth: 5 }), JSON.stringify(h.sim), String(h.sim)]) {
+      expect(text).toContain(new URL(h.sim.url).port)
+      expect(text).not.toMatch(/PRIVATE KEY|pkcs12Passphrase/)
+    }
+  })
+})
+
 describe("options", () => {
   it("refuses options that cannot work with a SimulatorError naming the option", async () => {
     const pki = h.sim.pki
