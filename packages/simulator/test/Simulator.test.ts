@@ -29,6 +29,21 @@ describe("mutual TLS", () => {
     expect(b).toMatchObject({ status: 200, text: `You are ${h.orgB}` })
   })
 
+  it("accepts the sender's PKCS#12 file as written for clients (AES-256 one, straight into Node's TLS)", async () => {
+    const sender = h.sim.pki.senders.find((s) => s.pkcs12Encryption === "aes-256")!
+    const agent = new Agent({
+      connect: {
+        pfx: Buffer.from(sender.pkcs12),
+        passphrase: sender.pkcs12Passphrase,
+        ca: h.sim.pki.caCertificatePem,
+        checkServerIdentity: () => undefined,
+      },
+    })
+    const r = await call(agent, "GET", `${h.sim.url}/${sender.organizationNumber}`)
+    expect(r.text).toBe(`You are ${sender.organizationNumber}`)
+    await agent.close()
+  })
+
   it("refuses a connection without a client certificate at the TLS level", async () => {
     const agent = new Agent({ connect: { ca: h.sim.pki.caCertificatePem, checkServerIdentity: () => undefined } })
     await expect(request(`${h.sim.url}/${h.orgA}`, { dispatcher: agent }).then((r) => r.body.text())).rejects.toThrow()
