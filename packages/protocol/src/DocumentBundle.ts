@@ -4,13 +4,13 @@
  * (PROTOCOL.md §9 and Appendix A).
  *
  * Speed comes from not compressing what does not compress: PDFs are mostly compressed already, so each entry is
- * stored unless a trial deflate of its first 64 KB shrinks by a tenth; the rest is deflated with the runtime's
- * native zlib (`CompressionStream`). Stored entries carry sizes and CRC in their local headers, so Java's
+ * stored unless a 64 KB sample of it (judged by its byte entropy, or in doubt by a trial deflate) shrinks by a
+ * tenth; the rest is deflated with the runtime's native zlib (`CompressionStream`). Stored entries carry sizes and CRC in their local headers, so Java's
  * `ZipInputStream` (which the service most likely reads with) handles them.
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Fiber } from "effect"
+import { Clock, Effect } from "effect"
 import type { DirectJob } from "./DirectJob.js"
 import { encodeManifestBytes } from "./DirectXml.js"
 import { localTime, systemTimeZone } from "./internal/xadesTime.js"
@@ -174,14 +174,11 @@ export const make = (
     }))
     files.push({ name: manifestName, mimeType: "application/xml", bytes: encodeManifestBytes(job) })
     const compression = options.forceDeflate === true ? "deflate" : "auto"
-    // Sign and compress at once: native deflate runs in the background while the signature is built, and only
-    // signatures.xml waits for it. The signing fiber starts first so its digests queue ahead of the deflates
-    // on the runtime's worker threads.
-    const signing = yield* Effect.forkChild(XadesSignature.make({ files: [...files], keystore, signingTime, timeZone }))
-    yield* Effect.yieldNow
+    // Compress and sign at once: native deflate runs on the runtime's worker threads while the signature is built,
+    // and only the small signatures.xml waits for it. The deflates are queued first: they are the long pole.
     const preparing = Promise.all(files.map((f) => prepareEntry({ name: f.name, bytes: f.bytes, compression })))
     preparing.catch(() => undefined) // awaited below; this only keeps an early signing failure from leaving it unhandled
-    const signatures = yield* Fiber.join(signing)
+    const signatures = yield* XadesSignature.make({ files: [...files], keystore, signingTime, timeZone })
     const signaturesFile = { name: signaturesName, mimeType: "application/xml", bytes: utf8.encode(signatures) }
     files.push(signaturesFile)
     const zip = yield* Effect.tryPromise({

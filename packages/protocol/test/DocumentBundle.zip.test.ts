@@ -1,10 +1,11 @@
-import { gzipSync, crc32 as zlibCrc32 } from "node:zlib"
+import { deflateRawSync, gzipSync, crc32 as zlibCrc32 } from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { unzipSync } from "fflate"
 import { crc32 } from "../src/internal/crc32.js"
 import { writeZip } from "../src/internal/zip.js"
-import { deflateWithCrc } from "../src/internal/zipDeflate.js"
+import { deflateWithCrc, entropy, probe } from "../src/internal/zipDeflate.js"
+import { pdfLike } from "./fixtures/bundle/pdfLike.js"
 
 // zlib.crc32 exists from Node 20.15; the gzip trailer is the fallback reference.
 const referenceCrc = (bytes: Uint8Array): number =>
@@ -57,6 +58,24 @@ describe("zip internals", () => {
       ),
       { numRuns: 40 },
     )
+  })
+
+  it("decides store or deflate from a spread sample: compressed data is stored, text deflated", async () => {
+    const random = new Uint8Array(300_000).map(() => Math.floor(Math.random() * 256))
+    expect(entropy(random)).toBeGreaterThan(7.9)
+    expect((await probe(random)).worth).toBe(false)
+    const text = new TextEncoder().encode("BT /F1 11 Tf (avtale om signering) Tj ET\n".repeat(8000))
+    expect(entropy(text)).toBeLessThan(5)
+    expect((await probe(text)).worth).toBe(true)
+    // A compressed PDF whose first object is text: the first 64 KB alone would say "deflate".
+    const textFirst = pdfLike(600_000, 0.02, 32)
+    expect(deflateRawSync(textFirst.subarray(0, 65536)).length).toBeLessThan(65536 * 0.7)
+    expect((await probe(textFirst)).worth).toBe(false)
+    expect((await probe(pdfLike(600_000, 0.7, 8))).worth).toBe(true)
+    const small = await probe(new TextEncoder().encode("<manifest>signering</manifest>".repeat(50)))
+    expect(small.worth).toBe(true)
+    expect(small.whole?.crc32).toBeTypeOf("number")
+    expect((await probe(new Uint8Array(0))).worth).toBe(false)
   })
 
   it("writes the DOS timestamp of the given wall-clock time", async () => {

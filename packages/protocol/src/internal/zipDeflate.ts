@@ -49,28 +49,53 @@ export const deflateWithCrc = async (bytes: Uint8Array): Promise<Deflated> => {
   return { data: gz.subarray(10, gz.length - 8), crc32: view.getUint32(gz.length - 8, true) }
 }
 
-/** Bytes compressed on trial per entry to decide whether deflating it is worth the time. */
+/** Bytes sampled per entry to decide whether deflating it is worth the time. */
 export const probeSize = 64 * 1024
 const probeSlices = 4
 
+/** Order-0 entropy of `bytes` in bits per byte: a lower bound for what deflate's Huffman stage alone achieves. */
+export const entropy = (bytes: Uint8Array): number => {
+  const counts = new Uint32Array(256)
+  for (let i = 0; i < bytes.length; i++) counts[bytes[i]!]!++
+  let h = 0
+  const n = bytes.length
+  for (let b = 0; b < 256; b++) {
+    const c = counts[b]!
+    if (c !== 0) h -= (c / n) * Math.log2(c / n)
+  }
+  return h
+}
+
+/** At or above this entropy deflate cannot save a tenth: the data is compressed already (PDF streams: ~7.99). */
+const storeEntropy = 7.9
+/** At or below it Huffman coding alone saves more than a tenth: text, XML, uncompressed PDF content. */
+const deflateEntropy = 7.0
+
 /**
- * Whether deflating pays: compress a 64 KB sample (four slices spread over the entry, so one text object at the
- * start of an otherwise compressed PDF does not decide alone) and require it to shrink by a tenth. PDFs are mostly
- * compressed already; deflating them again costs ~20 ms per MB for a percent or two. An entry of at most 64 KB is
- * compressed whole, and that result is returned for reuse.
+ * Whether deflating pays, judged on a 64 KB sample (four slices spread over the entry, so one text object at the
+ * start of an otherwise compressed PDF does not decide alone). PDFs are mostly compressed already; deflating them
+ * again costs ~20 ms per MB for a percent or two. Clear cases are decided by the sample's byte entropy (a fraction
+ * of a millisecond); in between, the sample is compressed on trial and must shrink by a tenth. An entry of at most
+ * 64 KB is compressed whole instead of on trial, and that result is returned for reuse.
  */
 export const probe = async (bytes: Uint8Array): Promise<{ worth: boolean; whole?: Deflated | undefined }> => {
   if (bytes.length === 0) return { worth: false }
+  let sample = bytes
+  if (bytes.length > probeSize) {
+    const slice = probeSize / probeSlices
+    sample = new Uint8Array(probeSize)
+    for (let i = 0; i < probeSlices; i++) {
+      const start = Math.floor(((bytes.length - slice) * i) / (probeSlices - 1))
+      sample.set(bytes.subarray(start, start + slice), i * slice)
+    }
+  }
+  const h = entropy(sample)
+  if (h >= storeEntropy) return { worth: false }
   if (bytes.length <= probeSize) {
     const whole = await deflateWithCrc(bytes)
     return { worth: whole.data.length < bytes.length * 0.9, whole }
   }
-  const slice = probeSize / probeSlices
-  const sample = new Uint8Array(probeSize)
-  for (let i = 0; i < probeSlices; i++) {
-    const start = Math.floor(((bytes.length - slice) * i) / (probeSlices - 1))
-    sample.set(bytes.subarray(start, start + slice), i * slice)
-  }
+  if (h <= deflateEntropy) return { worth: true }
   const compressed = await deflateRaw(sample)
   return { worth: compressed.length < probeSize * 0.9 }
 }
