@@ -12,7 +12,7 @@
  */
 import type { DirectJob, DirectResponse, DocumentBundle, Keystore } from "@signering/protocol"
 import { DirectXml, DirectJob as Job, ValidationError } from "@signering/protocol"
-import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import {
@@ -197,6 +197,7 @@ const DEFAULT_API_TIMEOUT = Duration.seconds(30)
 const DEFAULT_DOWNLOAD_TIMEOUT = Duration.seconds(120)
 const DEFAULT_MISSING_POLL_DELAY = Duration.seconds(60)
 const DOS_BLOCK = Duration.seconds(30)
+const MAX_BACKOFF = Duration.seconds(30)
 const ORG = /^[0-9]{9}$/
 
 /** How a request may be repeated: `safe` ones on connection failures and 502/503/504, `create` only before sending. */
@@ -382,17 +383,20 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
             Effect.fail(new TransportError({ ...ctx, reason: "Timeout", hint: hints.timeout(), code: undefined })),
         }),
       )
-      const retried =
-        retryTimes === 0
-          ? attempt
-          : attempt.pipe(
-              Effect.retry({
-                schedule: Schedule.exponential(retryBase, 2).pipe(Schedule.jittered),
-                times: retryTimes,
-                while: (error: ClientError) => isRetryable(spec.retry, error),
-              }),
-            )
-      return retried.pipe(
+      // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
+      const attempts = (n: number): Effect.Effect<A, ClientError> =>
+        attempt.pipe(
+          Effect.catchIf(
+            (error: ClientError) => n < retryTimes && isRetryable(spec.retry, error),
+            () =>
+              Effect.sleep(
+                Duration.min(Duration.times(retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
+              ).pipe(
+                Effect.andThen(attempts(n + 1)),
+              ),
+          ),
+        )
+      return attempts(0).pipe(
         Effect.onExit((exit) => {
           if (exit._tag === "Success") return Effect.logDebug(`signering ${spec.operation} ok`)
           const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
