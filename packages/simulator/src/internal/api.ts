@@ -2,6 +2,7 @@
  * The mutual-TLS API listener: the direct-flow routes of PROTOCOL.md §2, whoami and the dev-mode sign hook.
  */
 
+import { STATUS_CODES } from "node:http"
 import type { TLSSocket } from "node:tls"
 import type { HttpBindings } from "@hono/node-server"
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response"
@@ -25,7 +26,7 @@ type Env = {
 type C = Context<Env>
 
 const XML = "application/xml"
-/** Largest create request read into memory: 10 MB of documents plus XML and base64-free zip overhead. */
+/** Largest create request read into memory: 10 MB of documents plus the XML parts and zip overhead, with room. */
 const MAX_CREATE_BYTES = 32 * 1024 * 1024
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -126,7 +127,7 @@ export const makeApi = (engine: Engine) => {
           c.env.incoming.socket.destroy()
           return RESPONSE_ALREADY_SENT
         case "status":
-          return c.text(fault.status >= 503 ? "Service Unavailable" : "Internal Server Error", fault.status as 500)
+          return c.text(STATUS_CODES[fault.status] ?? "Error", fault.status as 500)
         case "dos":
           return c.body(null, 429, { DoSFilter: "unavailable" })
         case "malformed": {
