@@ -246,6 +246,23 @@ export const conformance = (name: string, factory: TransportFactory) =>
         )
       })
 
+      it("sends polling_queue with a status query, and skips requests that have nothing to act on", async () => {
+        const { job, token } = await signedJob("queue")
+        sim.resetObservations()
+        await withClient((client) => client.getStatus(job.statusUrl!, token, "status-queue"))
+        const logged = sim.requestLog().filter((entry) => entry.route === "status")
+        expect(logged).toHaveLength(1)
+        expect(logged[0]!.path).toContain("polling_queue=status-queue")
+        expect(logged[0]!.path).not.toContain(token)
+
+        const before = attempts
+        await withClient((client) => client.confirm({}))
+        const notAdvertised = await failure((client) => client.deleteDocuments({}))
+        expect(notAdvertised).toBeInstanceOf(DocumentsNotDeletable)
+        expect((notAdvertised as DocumentsNotDeletable).reason).toBe("NotAdvertised")
+        expect(attempts).toBe(before)
+      })
+
       it("creates a job from a 10 MB bundle and streams its PAdES", async () => {
         const big = pdf(DirectJob.limits.maxTotalDocumentBytes - 2_000)
         expect(big.length).toBeLessThanOrEqual(DirectJob.limits.maxTotalDocumentBytes)
