@@ -262,16 +262,23 @@ export const make = (options: AppOptions): Hono<Env> => {
     }
     store.note(job.id, `Signer came back (${c.req.param("exit")})`)
     try {
-      const status = await signing.status(job.statusUrl, token)
-      if (status.status === "COMPLETED_SUCCESSFULLY" && status.padesUrl !== undefined) {
-        store.storeSignedDocument(job.id, await signing.pades(status.padesUrl))
-        log(`job ${job.id}: signed PDF stored`)
+      // The library gets the status with the token, runs this handler, and confirms only after it succeeded.
+      const handled = await signing.handleReturn({
+        url: c.req.url,
+        statusUrl: job.statusUrl,
+        handler: async (status) => {
+          if (status.status === "COMPLETED_SUCCESSFULLY" && status.padesUrl !== undefined) {
+            store.storeSignedDocument(job.id, await signing.pades(status.padesUrl))
+            log(`job ${job.id}: signed PDF stored`)
+          }
+          store.applyStatus(job.id, status, "Status on return")
+          log(`job ${job.id}: status ${status.status}`)
+        },
+      })
+      if (handled.confirmed) {
+        store.note(job.id, "Status confirmed")
+        log(`job ${job.id}: confirmed`)
       }
-      store.applyStatus(job.id, status, "Status on return")
-      log(`job ${job.id}: status ${status.status}`)
-      await signing.confirm(status)
-      if (status.hasConfirmationUrl) store.note(job.id, "Status confirmed")
-      log(`job ${job.id}: confirmed`)
     } catch (error) {
       const current = store.job(job.id)
       // A refreshed or replayed return URL: its token is spent, and what it reported is already stored.

@@ -3,7 +3,13 @@
  * `@signering/node-tls`. This is the only module of the app that knows the library.
  */
 import { readFile } from "node:fs/promises"
-import { createDirectClient, Environment, Polling, type PromiseDirectClient } from "@signering/client"
+import {
+  createDirectClient,
+  Environment,
+  handleExitCallback,
+  Polling,
+  type PromiseDirectClient,
+} from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import { type DirectResponse, Keystore } from "@signering/protocol"
 import { Redacted } from "effect"
@@ -83,8 +89,6 @@ const toStatus = (status: DirectResponse.JobStatusResponse): Status => ({
   status: status.status,
   signers: status.signers.map((s) => ({ signer: s.signer, status: s.status, since: s.since })),
   padesUrl: status.padesUrl,
-  hasConfirmationUrl: status.confirmationUrl !== undefined,
-  handle: status,
 })
 
 export interface DirectSigningOptions {
@@ -141,8 +145,15 @@ export const make = async (options: DirectSigningOptions): Promise<SigningPort> 
       }),
     newRedirectUrl: (href) =>
       guard("Get a new signing link", async () => (await client.requestNewRedirectUrl(href)).redirectUrl),
-    status: (statusUrl, token) =>
-      guard("Get the status", async () => toStatus(await client.getStatus(statusUrl, Redacted.make(token)))),
+    handleReturn: ({ url, statusUrl, handler }) =>
+      guard("Handle the return from signing", async () => {
+        const handled = await handleExitCallback(client, {
+          url,
+          statusUrl,
+          handler: (result) => handler(toStatus(result.status)),
+        })
+        return { status: toStatus(handled.status), confirmed: handled.confirmed }
+      }),
     watch: ({ handler, onError }) =>
       // The library's polling worker: never polls before the permitted time (with jitter), backs off on failures,
       // confirms a change only after the handler resolved, and lets a change in progress finish on stop().
@@ -152,8 +163,6 @@ export const make = async (options: DirectSigningOptions): Promise<SigningPort> 
         onError: (error) => onError?.(error.message),
       }),
     pades: (url) => guard("Download the signed PDF", () => client.getPadesBytes(url)),
-    confirm: (status) =>
-      guard("Confirm the status", () => client.confirm(status.handle as DirectResponse.JobStatusResponse)),
     close: () => client.close(),
   }
 }

@@ -41,9 +41,6 @@ export interface Status {
     readonly since: Date
   }>
   readonly padesUrl: string | undefined
-  readonly hasConfirmationUrl: boolean
-  /** What the client needs back to confirm this status. */
-  readonly handle: unknown
 }
 
 /** Failures the app handles differently; everything else is `Other`. The message never holds a token or a PIN. */
@@ -82,10 +79,18 @@ export interface WatchOptions {
 export interface SigningPort {
   create(input: CreateInput): Promise<CreatedJob>
   newRedirectUrl(signerHref: string): Promise<string>
-  status(statusUrl: string, statusQueryToken: string): Promise<Status>
+  /**
+   * The signer's browser came back to an exit URL (`url`, with its `status_query_token`): gets the status, runs
+   * `handler`, and confirms only after the handler resolved. `confirmed` is false while the job is not final (the
+   * service offers no confirmation yet).
+   */
+  handleReturn(input: {
+    readonly url: string
+    readonly statusUrl: string
+    readonly handler: (status: Status) => Promise<void>
+  }): Promise<{ readonly status: Status; readonly confirmed: boolean }>
   /** Takes the app's status changes from its polling queue, honouring the service's poll times, until stopped. */
   watch(options: WatchOptions): Watcher
   pades(url: string): Promise<Uint8Array>
-  confirm(status: Status): Promise<void>
   close(): Promise<void>
 }

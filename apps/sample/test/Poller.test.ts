@@ -15,8 +15,6 @@ const status = (signatureJobId: string, over: Partial<Status> = {}): Status => (
   status: "COMPLETED_SUCCESSFULLY",
   signers: [{ signer: pin, status: "SIGNED", since: new Date("2026-11-28T10:00:00Z") }],
   padesUrl: "https://sim/pades",
-  hasConfirmationUrl: true,
-  handle: undefined,
   ...over,
 })
 
@@ -27,13 +25,12 @@ const scripted = (changes: ReadonlyArray<Status>, options: { readonly padesFails
   const port: SigningPort = {
     create: () => Promise.reject(new Error("unused")),
     newRedirectUrl: () => Promise.reject(new Error("unused")),
-    status: () => Promise.reject(new Error("unused")),
+    handleReturn: () => Promise.reject(new Error("unused")),
     pades: async () => {
       if (options.padesFails) throw new SigningError("Unavailable", "Download the signed PDF: connection reset")
       log.push("pades")
       return new Uint8Array([37, 80, 68, 70])
     },
-    confirm: () => Promise.reject(new Error("the worker confirms, not the app")),
     watch: (watch: WatchOptions) => {
       done = (async () => {
         for (const change of changes) {
