@@ -123,7 +123,7 @@ export const signaturesName = "META-INF/signatures.xml"
 
 const utf8 = new TextEncoder()
 
-const runProcessor = (processor: Processor, job: DirectJob, bytes: Uint8Array) =>
+const runProcessor = (processor: Processor, index: number, job: DirectJob, bytes: Uint8Array) =>
   Effect.suspend(() => {
     const result = processor(job, bytes)
     if (Effect.isEffect(result)) return result as Effect.Effect<void, unknown>
@@ -133,7 +133,7 @@ const runProcessor = (processor: Processor, job: DirectJob, bytes: Uint8Array) =
     return Effect.void
   }).pipe(
     Effect.catchDefect((cause) => Effect.fail(cause)),
-    Effect.mapError((cause) => new BundleError({ reason: "Processor", detail: "a bundle processor failed", cause })),
+    Effect.mapError((cause) => new BundleError({ reason: "Processor", detail: `processors[${index}] failed`, cause })),
   )
 
 /**
@@ -194,7 +194,9 @@ export const make = (
           cause,
         }),
     })
-    for (const processor of options.processors ?? []) yield* runProcessor(processor, job, zip.bytes)
+    for (const [index, processor] of (options.processors ?? []).entries()) {
+      yield* runProcessor(processor, index, job, zip.bytes)
+    }
     return {
       bytes: zip.bytes,
       signingTime,

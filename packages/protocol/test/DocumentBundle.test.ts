@@ -269,6 +269,7 @@ describe("DocumentBundle.make", () => {
         const error = yield* Effect.flip(DocumentBundle.make(job, keystore, { signingTime, processors: [failing] }))
         expect(error).toBeInstanceOf(BundleError)
         expect(error._tag === "BundleError" && error.reason).toBe("Processor")
+        expect(error.message).toContain("processors[0]")
       }
     }),
   )
