@@ -209,7 +209,8 @@ export const run = async (): Promise<string> => {
   const goal = (ok: boolean) => (ok ? "met" : "**missed**")
   const ratio = bundle / primitives
   const jdkRatio = jdk ? bundle / jdk.medianMs : Number.NaN
-  const memRatio = Math.max(memory.peakRss, memory.peakJs) / documentBytes
+  // The documents themselves count too: peak = the input plus the largest growth seen while bundling.
+  const memRatio = (documentBytes + Math.max(memory.peakRss, memory.peakJs)) / documentBytes
   const body = [
     `Input: ${documents.length} documents, ${mb(documentBytes)} in total (${storedCount} of ${sample.files.length} entries stored, the rest deflated); ` +
       `medians of 9 interleaved rounds after warm-up; load average at the start ${loadavg()[0]!.toFixed(1)} on ` +
@@ -229,9 +230,10 @@ export const run = async (): Promise<string> => {
       `(SHA-256 + CRC-32 + deflate of everything): ${(t("bundle forceDeflate") / primitivesForced).toFixed(2)}×`,
     `  (against primitives with Node's native CRC-32 instead of ours: ${(bundle / primitivesNativeCrc).toFixed(2)}×)`,
     `- bundle ≤ 0.5× JDK: ${Number.isNaN(jdkRatio) ? "n/a" : `${jdkRatio.toFixed(2)}× (${goal(jdkRatio <= 0.5)})`}`,
-    `- peak memory ≤ 3× document bytes: peak RSS growth ${mb(memory.peakRss)}, peak heap + external growth ` +
-      `${mb(memory.peakJs)} = ${memRatio.toFixed(2)}× the documents (${goal(memRatio <= 3)}; one bundle in a fresh ` +
-      "process, sampled every millisecond)",
+    `- peak memory ≤ 3× document bytes: the ${mb(documentBytes)} of documents plus a peak growth of ` +
+      `${mb(Math.max(memory.peakRss, memory.peakJs))} while bundling (RSS ${mb(memory.peakRss)}, heap + external ` +
+      `${mb(memory.peakJs)}) = ${memRatio.toFixed(2)}× (${goal(memRatio <= 3)}; one bundle in a fresh process, ` +
+      "sampled every millisecond)",
   ].join("\n")
   return `<!-- bundle:start -->\n${body}\n<!-- bundle:end -->`
 }
