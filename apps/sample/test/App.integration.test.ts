@@ -54,7 +54,14 @@ describe("direct flow, status on return", () => {
     expect(stored).toBeGreaterThan(-1)
     expect(events.indexOf("Status confirmed")).toBeGreaterThan(stored)
     expect(pdfMentions(result.signedPdf!, Customers.demo[0]!.pin)).toBe(true)
-    // Neither the token nor the one-time URL shows up in what the flow printed.
+    // Neither the token, the one-time URL nor the signer's number shows up in the app's log or what the flow printed.
+    const token = stack.simulator.statusQueryToken(job.signatureJobId!, Customers.demo[0]!.pin)
+    const logged = stack.logs.join("\n")
+    expect(logged).toContain(`job ${job.id}: confirmed`)
+    expect(logged).not.toContain(token)
+    expect(logged).not.toContain(Customers.demo[0]!.pin)
+    expect(logged).not.toContain("/redirect/")
+    expect(lines.join("\n")).not.toContain(token)
     expect(lines.join("\n")).not.toMatch(/status_query_token=[^*]/)
     expect(lines.some((l) => l.includes("/redirect/***"))).toBe(true)
   })

@@ -12,6 +12,8 @@ export interface Stack {
   readonly server: Server.RunningServer
   readonly url: string
   readonly databasePath: string
+  /** Every line the portal logged. */
+  readonly logs: Array<string>
   /** Stops the portal and starts it again on the same database (the simulator keeps running). */
   readonly restart: () => Promise<Stack>
   readonly close: () => Promise<void>
@@ -24,11 +26,13 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
   const sender = simulator.pki.senders[0]!
   // The sender certificate as the app reads it in production: a PKCS#12 file with its passphrase.
   const keystore = Keystore.fromPkcs12OrThrow(sender.pkcs12, sender.pkcs12Passphrase)
+  const logs: Array<string> = []
   const launch = async (): Promise<Server.RunningServer> =>
     Server.start({
       host: "127.0.0.1",
       port: 0,
       databasePath,
+      log: (line) => logs.push(line),
       signing: await DirectSigning.make({
         keystore,
         config: {
@@ -46,6 +50,7 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
     server,
     url: server.url,
     databasePath,
+    logs,
     restart: async () => {
       await server.close()
       return make(await launch())
