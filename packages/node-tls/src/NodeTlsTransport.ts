@@ -167,7 +167,9 @@ const loadCertificatesFromPem = (pem: string) =>
 
 /**
  * What {@link connectOptions} gives: options for `tls.connect`, accepted as-is
- * by undici's `Agent` `connect` option.
+ * by undici's `Agent` `connect` option. `key` is the unwrapped private key;
+ * printing the object (inspect, JSON) shows it redacted, but copies of it are
+ * plain objects.
  *
  * @since 0.1.0
  */
@@ -219,7 +221,7 @@ export const connectOptions = (
     const anchors = yield* loadTrustAnchors(options.trustAnchors ?? options.environment?.trustAnchors)
     yield* checkCredentials(options.keystore)
     const timeout = yield* positiveMillis("connectTimeout", options.connectTimeout, 10_000)
-    return {
+    const connect: TlsConnectOptions = {
       key: Redacted.value(options.keystore.privateKeyPem),
       cert: options.keystore.certificateChainPem,
       // Only the anchors: Node's bundled public roots must never vouch for the service.
@@ -228,7 +230,12 @@ export const connectOptions = (
       minVersion: "TLSv1.2",
       checkServerIdentity: checkServerIdentity(organization),
       timeout,
-    } satisfies TlsConnectOptions
+    }
+    // The key is unwrapped here for TLS; keep it out of logs and JSON should the options be printed.
+    const redacted = () => ({ ...connect, key: "<redacted>" })
+    Object.defineProperty(connect, "toJSON", { value: redacted, enumerable: false })
+    Object.defineProperty(connect, Symbol.for("nodejs.util.inspect.custom"), { value: redacted, enumerable: false })
+    return connect
   })
 
 const positiveMillis = (field: string, input: Duration.Input | undefined, fallback: number) =>

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 import { Environment } from "@signering/client"
 import { Keystore } from "@signering/protocol"
@@ -377,6 +378,8 @@ describe("NodeTlsTransport failures keep the underlying cause", () => {
         trustAnchors: pki.foreignCa.certificatePem,
       })
       expect(connect.ca).toEqual([new X509Certificate(pki.foreignCa.certificatePem).toString()])
+      expect(connect.key).toContain("PRIVATE KEY")
+      expect(`${JSON.stringify(connect)} ${inspect(connect)}`).not.toContain("PRIVATE KEY")
       expect(connect.rejectUnauthorized).toBe(true)
       expect(connect.minVersion).toBe("TLSv1.2")
     }),
