@@ -111,6 +111,8 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`FAILED: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
+    if ((error as { code?: unknown }).code === "EADDRINUSE")
+      console.error("The port is taken: pass another one, e.g. --port 4000 (or --port 0 for any free port).")
     process.exit(1)
   },
 )
