@@ -391,9 +391,7 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
             () =>
               Effect.sleep(
                 Duration.min(Duration.times(retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
-              ).pipe(
-                Effect.andThen(attempts(n + 1)),
-              ),
+              ).pipe(Effect.andThen(attempts(n + 1))),
           ),
         )
       return attempts(0).pipe(
