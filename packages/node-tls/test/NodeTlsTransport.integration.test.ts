@@ -175,7 +175,7 @@ describe("NodeTlsTransport over mutual TLS", () => {
       const response = yield* client.get(`${local.url}/big`)
       const first = yield* Stream.runCollect(Stream.take(response.stream, 1))
       expect(first).toHaveLength(1)
-      for (let i = 0; i < 100 && local.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
+      for (let i = 0; i < 300 && local.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
       expect(local.openSockets()).toBe(0)
     }).pipe(Effect.provide(transport())),
   )
@@ -205,7 +205,7 @@ describe("NodeTlsTransport over mutual TLS", () => {
         }).pipe(Effect.provide(transport())),
       )
       // The server sees the keep-alive socket go away once the scope closed the agent.
-      for (let i = 0; i < 50 && local.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
+      for (let i = 0; i < 300 && local.openSockets() > 0; i++) yield* Effect.sleep("10 millis")
       expect(local.openSockets()).toBe(0)
     }),
   )

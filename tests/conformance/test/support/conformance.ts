@@ -303,19 +303,18 @@ export const conformance = (name: string, factory: TransportFactory) =>
 
       // A hanging request is abandoned by the client but still answered by the simulator later; each test waits
       // for that late answer (the log entry is written then) so it cannot land in a later test's counts.
-      const HANG_MS = 1_500
+      const HANG_MS = 2_500
 
       it("a hanging answer ends in a Timeout, without a retry", async () => {
         const { job, token } = await signedJob("hang")
         sim.resetObservations()
         sim.faults.inject({ route: "status", kind: "latency", ms: HANG_MS })
-        const started = Date.now()
         const error = await failure((client) => client.getStatus(job.statusUrl!, token), {
-          client: { timeouts: { api: "300 millis" } },
+          client: { timeouts: { api: "800 millis" } },
         })
+        // Had the client waited for the late answer, this would be a success.
         expect(error).toBeInstanceOf(TransportError)
         expect((error as TransportError).reason).toBe("Timeout")
-        expect(Date.now() - started).toBeLessThan(HANG_MS)
         expect(await loggedEventually("status", 1)).toBe(1)
       })
 
@@ -323,7 +322,7 @@ export const conformance = (name: string, factory: TransportFactory) =>
         sim.resetObservations()
         sim.faults.inject({ route: "create", kind: "latency", ms: HANG_MS })
         const error = await failure((client) => client.create(jobInput()), {
-          client: { timeouts: { api: "300 millis" } },
+          client: { timeouts: { api: "800 millis" } },
         })
         expect((error as TransportError).reason).toBe("Timeout")
         expect(await loggedEventually("create", 1)).toBe(1)
@@ -335,7 +334,7 @@ export const conformance = (name: string, factory: TransportFactory) =>
         sim.resetObservations()
         sim.faults.inject({ route: "pades", kind: "latency", ms: HANG_MS })
         const error = await failure((client) => client.getPadesBytes(status.padesUrl!), {
-          client: { timeouts: { download: "300 millis" } },
+          client: { timeouts: { download: "800 millis" } },
         })
         expect((error as TransportError).reason).toBe("Timeout")
         expect(await loggedEventually("pades", 1)).toBe(1)
