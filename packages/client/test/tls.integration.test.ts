@@ -52,6 +52,26 @@ describe("TLS failures", () => {
     expect(error.hint).toContain("client certificate")
   })
 
+  it("over TLS 1.2 (what the real service speaks) a refused client certificate is a TlsHandshake failure", async () => {
+    const foreign = h.sim.pki.foreign.sender
+    const agent = new Agent({
+      connect: {
+        cert: foreign.chainPem,
+        key: foreign.privateKeyPem,
+        ca: h.sim.pki.caCertificatePem,
+        maxVersion: "TLSv1.2",
+        checkServerIdentity: () => undefined,
+      },
+    })
+    const { error, calls } = await failWith(agent)
+    expect(error.reason).toBe("TlsHandshake")
+    // Node's server drops the connection mid-handshake (ECONNRESET); an alert (ERR_SSL_…) reads the same way.
+    expect(error.code).toMatch(/^(ERR_SSL_|ECONNRESET)/)
+    expect(error.hint).toContain("rejected your client certificate")
+    expect(error.hint).toContain("test enterprise certificates")
+    expect(calls).toBe(1)
+  })
+
   it("no client certificate at all is reported as a transport failure with its code", async () => {
     const { error } = await failWith(agentFor(undefined, h.sim.pki.caCertificatePem))
     expect(error).toBeInstanceOf(TransportError)

@@ -164,6 +164,14 @@ export const classifyTransportFailure = (error: unknown, env: HintContext): Clas
       hint: isClientCert ? hints.clientCertificate(env) : hints.tlsOther(env),
     }
   }
+  // A server that refuses the client certificate over TLS 1.2 may just drop the connection mid-handshake; Node then
+  // reports ECONNRESET with this message. Nothing of the request was sent.
+  const midHandshake = chain.find((e) =>
+    /disconnected before secure TLS connection was established/i.test(field(e, "message") ?? ""),
+  )
+  if (midHandshake !== undefined) {
+    return { reason: "TlsHandshake", code: field(midHandshake, "code"), hint: hints.clientCertificate(env) }
+  }
   const timeout = find(timeoutCodes)
   if (timeout !== undefined) return { reason: "Timeout", code: timeout, hint: hints.timeout() }
   const connect = find(connectCodes)
