@@ -98,6 +98,7 @@ const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
 const ms = (n: number): string => `${n.toFixed(1)} ms`
 
 export const run = async (): Promise<string> => {
+  const loadAtStart = loadavg()[0]!
   const { documents, job, keystore, pki } = setup()
   const documentBytes = documents.reduce((n, d) => n + d.length, 0)
   const make = (forceDeflate: boolean) =>
@@ -114,6 +115,7 @@ export const run = async (): Promise<string> => {
     .map((x) => x.bytes!)
   const storedCount = sample.files.filter((f) => f.compression === "store").length
 
+  const rounds = 15
   const results = await compareAsync(
     [
       ["bundle", () => make(false)],
@@ -127,7 +129,7 @@ export const run = async (): Promise<string> => {
       ["node:zlib deflateRawSync level 6, everything", () => all.map((b) => deflateRawSync(b, { level: 6 }))],
       ["fflate zipSync level 6", () => zipSync(entries, { level: 6 })],
     ],
-    9,
+    rounds,
   )
   const t = (name: string) => results.get(name)!
   const primitives = t("sha256") + t("crc32") + t("deflate applied") + t("probes")
@@ -202,7 +204,7 @@ export const run = async (): Promise<string> => {
     ["fflate zipSync level 6 (pure JS, zip only, no signature)", ms(t("fflate zipSync level 6")), ""],
     [
       "JDK 17: java.util.zip + javax.xml.crypto.dsig (the Java client's stack)",
-      jdk ? ms(jdk.medianMs) : "n/a (no java)",
+      jdk ? ms(jdk.medianMs) : quick ? "skipped (BENCH_QUICK)" : "n/a (no java)",
       jdk ? `${mb(jdk.bundleBytes)} zip` : "",
     ],
   ]
@@ -213,7 +215,7 @@ export const run = async (): Promise<string> => {
   const memRatio = (documentBytes + Math.max(memory.peakRss, memory.peakJs)) / documentBytes
   const body = [
     `Input: ${documents.length} documents, ${mb(documentBytes)} in total (${storedCount} of ${sample.files.length} entries stored, the rest deflated); ` +
-      `medians of 9 interleaved rounds after warm-up; load average at the start ${loadavg()[0]!.toFixed(1)} on ` +
+      `medians of ${rounds} interleaved rounds after warm-up; load average at the start ${loadAtStart.toFixed(1)} on ` +
       "this shared machine.",
     "",
     "| What | median | note |",
