@@ -12,11 +12,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { Simulator } from "@signering/simulator"
-import { Duration, Effect, Fiber, Metric } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeAll } from "vitest"
 import * as DirectClient from "../src/DirectClient.js"
 import * as Polling from "../src/Polling.js"
+import { createDirectClient } from "../src/promise.js"
 import { type Harness, jobInput, minimalPdf, ORG_A, PIN, start } from "./support/harness.js"
 
 const REQUEUE_MS = 60_000
@@ -117,8 +118,8 @@ const pollingJob = (queue: string, signers: ReadonlyArray<string>, reference: st
     documents: [{ title: "Contract", bytes: minimalPdf(reference) }],
   })
 
-const metricCount = (metric: Metric.Metric<number, unknown>, queue: string) =>
-  Metric.value(Metric.withAttributes(metric, { organization: ORG_A, queue })).pipe(
+const metricCount = (metric: Metric.Metric<number, unknown>, queue: string, extra: Record<string, string> = {}) =>
+  Metric.value(Metric.withAttributes(metric, { organization: ORG_A, queue, ...extra })).pipe(
     Effect.map((state) => (state as { count: number }).count),
   )
 
@@ -248,4 +249,282 @@ describe("Polling.run", () => {
       }),
     60_000,
   )
+
+  it.effect(
+    "under faults (handler throws; reset during poll, download and confirm; 503 bursts; a DoS block): nothing lost, zero early polls",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "faults"
+        const jobs: Array<string> = []
+        for (let i = 0; i < 12; i++) {
+          // One signer per job: one change per job (the confirmation URL is per job, see the report on the simulator).
+          const created = yield* client.create(pollingJob(queue, [`f-${i}`], `fault-${i}`))
+          jobs.push(String(created.signatureJobId))
+        }
+        const attempts = new Map<string, number>()
+        const succeeded: Array<{ key: string; jobId: string; finishedAt: number }> = []
+        const errors: Array<Polling.PollingError> = []
+        const handler = (change: Polling.Change) =>
+          Effect.gen(function* () {
+            const jobId = String(change.jobId)
+            const n = (attempts.get(jobId) ?? 0) + 1
+            attempts.set(jobId, n)
+            yield* Effect.sleep("300 millis")
+            // Every third job's handler fails the first time: once with a typed failure, once by throwing.
+            if (n === 1 && jobs.indexOf(jobId) % 3 === 0) {
+              if (jobs.indexOf(jobId) % 2 === 0) return yield* Effect.fail("database unavailable")
+              throw new Error("handler bug")
+            }
+            succeeded.push({
+              key: keyOf(
+                jobId,
+                change.status.status,
+                change.status.signers.map((s) => s.status),
+              ),
+              jobId,
+              finishedAt: performance.now(),
+            })
+          })
+        const start = requests.length
+        const counters = h.sim.counters()
+        // Faults hit the next requests of each route, first injected first served.
+        h.sim.faults.inject({ route: "poll", kind: "reset" })
+        h.sim.faults.inject({ route: "poll", kind: "status", status: 503, times: 4 }) // more than the client retries
+        h.sim.faults.inject({ route: "poll", kind: "dos" })
+        h.sim.faults.inject({ route: "poll", kind: "status", status: 502, times: 1 })
+        h.sim.faults.inject({ route: "pades", kind: "reset" }) // retried by the client
+        // Two workers download at once and share these faults: six of them make at least one download fail.
+        h.sim.faults.inject({ route: "pades", kind: "status", status: 503, times: 6 })
+        h.sim.faults.inject({ route: "xades", kind: "reset" })
+        h.sim.faults.inject({ route: "confirm", kind: "reset" }) // retried by the client
+        h.sim.faults.inject({ route: "confirm", kind: "status", status: 503, times: 6 }) // at least one fails
+        yield* driveClock
+        const workers: Array<Fiber.Fiber<never, unknown>> = []
+        for (const name of ["a", "b"]) {
+          workers.push(
+            yield* Effect.forkChild(
+              Polling.run({
+                queue,
+                download: { pades: true, xades: true },
+                backoff: { base: "1 second", cap: "20 seconds" },
+                handler,
+                onError: (e) => Effect.sync(() => errors.push(e)),
+              }).pipe(provideClient, Effect.annotateLogs({ worker: name })),
+            ),
+          )
+        }
+        const expected = new Set<string>()
+        for (const [i, jobId] of jobs.entries()) {
+          yield* Effect.sleep(Duration.millis(700))
+          const act = i % 4 === 3 ? h.sim.reject : i % 5 === 4 ? h.sim.fail : h.sim.sign
+          yield* Effect.promise(() => act(jobId, `f-${i}`))
+          expected.add(simKey(jobId))
+        }
+        const confirmedJobs = () => new Set(jobs.filter((id) => confirmsOf(id, start).length > 0)).size
+        yield* waitUntil(
+          () => [...expected].every((k) => succeeded.some((s) => s.key === k)) && confirmedJobs() === jobs.length,
+          () => `${succeeded.length}/${expected.size} handled, ${confirmedJobs()} confirmed`,
+        )
+        yield* Fiber.interruptAll(workers)
+
+        // Nothing lost: every final status reached a handler that succeeded, and each job was confirmed once.
+        expect(new Set(succeeded.map((s) => s.key))).toEqual(expected)
+        for (const jobId of jobs) {
+          const confirms = confirmsOf(jobId, start)
+          expect(confirms).toHaveLength(1)
+          const firstSuccess = Math.min(...succeeded.filter((s) => s.jobId === jobId).map((s) => s.finishedAt))
+          expect(confirms[0]!.startedAt).toBeGreaterThan(firstSuccess)
+        }
+        // Every fault was used, and each kind of failure was reported.
+        expect(h.sim.faults.pending()).toEqual([])
+        const reasons = new Set(errors.map((e) => e.reason))
+        expect(reasons).toEqual(new Set(["Poll", "Handler", "Download", "Confirm"]))
+        expect(errors.filter((e) => e.reason === "Handler")).toHaveLength(4)
+        for (const e of errors.filter((e) => e.reason !== "Poll")) expect(jobs).toContain(String(e.jobId))
+        expect(yield* metricCount(Polling.metrics.handlerFailures, queue)).toBe(4)
+        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "RateLimited" })).toBe(1)
+        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "TooEagerPolling" })).toBe(0)
+        // Each failed handler, download and confirmation put its change back: handed out once more, no more.
+        const failedChanges = errors.filter((e) => e.reason !== "Poll").length
+        expect(h.sim.counters().pollChanges - counters.pollChanges).toBe(jobs.length + failedChanges)
+        // And never a poll before the permitted time.
+        expect(h.sim.counters().pollsBeforePermittedTime - counters.pollsBeforePermittedTime).toBe(0)
+        expect(requests.slice(start).filter((r) => r.flags.includes("polled-before-permitted-time"))).toEqual([])
+        // The DoS block was honoured: no poll in the 30 s after it.
+        const dos = requests.slice(start).find((r) => r.route === "poll" && r.flags.includes("fault:dos"))!
+        const next = requests.slice(start).find((r) => r.route === "poll" && r.at.getTime() > dos.at.getTime())!
+        expect(next.at.getTime() - dos.at.getTime()).toBeGreaterThanOrEqual(30_000)
+      }),
+    60_000,
+  )
+
+  it.effect(
+    "shutdown in the middle of a handler: the change is confirmed when the handler completes, then no more polls",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "shutdown"
+        const created = yield* client.create(pollingJob(queue, ["stop-1"], "stop-1"))
+        const jobId = String(created.signatureJobId)
+        yield* Effect.promise(() => h.sim.sign(jobId, "stop-1"))
+        const started = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        let finishedAt = Number.POSITIVE_INFINITY
+        const start = requests.length
+        yield* driveClock
+        const worker = yield* Effect.forkChild(
+          Polling.run({
+            queue,
+            handler: () =>
+              Effect.gen(function* () {
+                yield* Deferred.succeed(started, undefined)
+                yield* Deferred.await(release)
+                finishedAt = performance.now()
+              }),
+          }).pipe(provideClient),
+        )
+        yield* Deferred.await(started)
+        const stopping = yield* Effect.forkChild(Fiber.interrupt(worker))
+        // Half a minute passes: the interruption waits for the handler, and nothing is confirmed meanwhile.
+        yield* Effect.sleep("30 seconds")
+        expect(stopping.pollUnsafe()).toBeUndefined()
+        expect(confirmsOf(jobId, start)).toHaveLength(0)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(stopping)
+        const confirms = confirmsOf(jobId, start)
+        expect(confirms).toHaveLength(1)
+        expect(confirms[0]!.startedAt).toBeGreaterThan(finishedAt)
+        // Stopped: a new change stays on the queue, no poll is made.
+        const polls = requests.filter((r) => r.route === "poll").length
+        const later = yield* client.create(pollingJob(queue, ["stop-2"], "stop-2"))
+        yield* Effect.promise(() => h.sim.sign(later.signatureJobId, "stop-2"))
+        yield* Effect.sleep("2 minutes")
+        expect(requests.filter((r) => r.route === "poll").length).toBe(polls)
+        expect(confirmsOf(String(later.signatureJobId))).toHaveLength(0)
+      }),
+    30_000,
+  )
+
+  it.effect(
+    "shutdown in the middle of a handler that then fails: nothing is confirmed",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "shutdown-fail"
+        const created = yield* client.create(pollingJob(queue, ["stop-f"], "stop-f"))
+        const jobId = String(created.signatureJobId)
+        yield* Effect.promise(() => h.sim.sign(jobId, "stop-f"))
+        const started = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const start = requests.length
+        yield* driveClock
+        const worker = yield* Effect.forkChild(
+          Polling.run({
+            queue,
+            handler: () =>
+              Deferred.succeed(started, undefined).pipe(
+                Effect.andThen(Deferred.await(release)),
+                Effect.andThen(Effect.fail("rolled back")),
+              ),
+          }).pipe(provideClient),
+        )
+        yield* Deferred.await(started)
+        const stopping = yield* Effect.forkChild(Fiber.interrupt(worker))
+        yield* Effect.sleep("10 seconds")
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(stopping)
+        expect(Exit.hasInterrupts((yield* Fiber.await(worker)) as Exit.Exit<never, unknown>)).toBe(true)
+        expect(confirmsOf(jobId, start)).toHaveLength(0)
+        expect(h.sim.job(jobId)!.status).toBe("COMPLETED_SUCCESSFULLY")
+      }),
+    30_000,
+  )
+
+  it.effect("invalid options fail before any request, naming the option", () =>
+    Effect.gen(function* () {
+      const before = requests.length
+      for (const [options, path] of [
+        [{ sender: "12345" }, "sender.organizationNumber"],
+        [{ backoff: { base: "0 millis" } }, "backoff.base"],
+        [{ backoff: { base: "10 seconds", cap: "1 second" } }, "backoff.cap"],
+      ] as const) {
+        const error = yield* Effect.flip(Polling.run({ ...options, handler: () => Effect.void }).pipe(provideClient))
+        expect(error._tag).toBe("ValidationError")
+        expect(error.issues[0]!.path).toBe(path)
+      }
+      const noSender = yield* Effect.promise(() => h.client({ sender: undefined }))
+      const error = yield* Effect.flip(
+        Polling.run({ handler: () => Effect.void }).pipe(Effect.provideService(DirectClient.DirectClient, noSender)),
+      )
+      expect(error.issues[0]!.path).toBe("sender")
+      expect(requests.length).toBe(before)
+    }),
+  )
+})
+
+describe("startPollingWorker (Promise form)", () => {
+  it("handles, confirms after the handler, and stop() waits for the handler in progress", async () => {
+    // Real time here: the Promise client runs on the live clock.
+    clockSource = () => Math.max(Date.now(), lastVirtual)
+    const promiseClient = createDirectClient({
+      environment: h.environment,
+      keystore: h.keystore,
+      sender: { organizationNumber: ORG_A, pollingQueue: "promise" },
+      validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
+      retry: { times: 2, base: "10 millis" },
+      transport: h.transport.layer,
+    })
+    try {
+      const created = await promiseClient.create(pollingJob("promise", ["p-1"], "promise-1"))
+      const jobId = String(created.signatureJobId)
+      await h.sim.sign(jobId, "p-1")
+      const start = requests.length
+      let started!: () => void
+      const handlerStarted = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      let release!: () => void
+      const released = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let finishedAt = Number.POSITIVE_INFINITY
+      const seen: Array<Polling.Change> = []
+      const worker = Polling.startPollingWorker(promiseClient, {
+        download: { pades: true },
+        handler: async (change) => {
+          seen.push(change)
+          started()
+          await released
+          finishedAt = performance.now()
+        },
+      })
+      await handlerStarted
+      let stopped = false
+      const stopping = worker.stop().then(() => {
+        stopped = true
+      })
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      expect(stopped).toBe(false)
+      expect(confirmsOf(jobId, start)).toHaveLength(0)
+      release()
+      await stopping
+      await worker.done
+      expect(seen).toHaveLength(1)
+      expect(seen[0]!.final).toBe(true)
+      expect(new TextDecoder().decode(seen[0]!.pades!.subarray(0, 5))).toBe("%PDF-")
+      const confirms = confirmsOf(jobId, start)
+      expect(confirms).toHaveLength(1)
+      expect(confirms[0]!.startedAt).toBeGreaterThan(finishedAt)
+      // Invalid options: `done` rejects with the ValidationError, nothing is polled.
+      const polls = requests.filter((r) => r.route === "poll").length
+      const invalid = Polling.startPollingWorker(promiseClient, { sender: "1", handler: () => {} })
+      await expect(invalid.done).rejects.toMatchObject({ _tag: "ValidationError" })
+      await invalid.stop()
+      expect(requests.filter((r) => r.route === "poll").length).toBe(polls)
+      expect(() => Polling.startPollingWorker({} as never, { handler: () => {} })).toThrow(/createDirectClient/)
+    } finally {
+      await promiseClient.close()
+    }
+  }, 20_000)
 })
