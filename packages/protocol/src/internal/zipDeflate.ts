@@ -51,7 +51,7 @@ export const deflateWithCrc = async (bytes: Uint8Array): Promise<Deflated> => {
 
 /** Bytes sampled per entry to decide whether deflating it is worth the time. */
 export const probeSize = 64 * 1024
-const probeSlices = 4
+const probeSlices = 16
 
 /** Order-0 entropy of `bytes` in bits per byte: a lower bound for what deflate's Huffman stage alone achieves. */
 export const entropy = (bytes: Uint8Array): number => {
@@ -72,7 +72,7 @@ const storeEntropy = 7.9
 const deflateEntropy = 7.0
 
 /**
- * Whether deflating pays, judged on a 64 KB sample (four slices spread over the entry, so one text object at the
+ * Whether deflating pays, judged on a 64 KB sample (sixteen 4 KB slices spread over the entry, so one text object at the
  * start of an otherwise compressed PDF does not decide alone). PDFs are mostly compressed already; deflating them
  * again costs ~20 ms per MB for a percent or two. Clear cases are decided by the sample's byte entropy (a fraction
  * of a millisecond); in between, the sample is compressed on trial and must shrink by a tenth. An entry of at most
