@@ -58,6 +58,11 @@ export interface CommonOptions {
     | undefined
   /** Most extra delay after a permitted poll time (at most a tenth of the wait is used). Default 5 s. */
   readonly maxJitter?: Duration.Input | undefined
+  /**
+   * Longest a handler may run; a handler that takes longer is interrupted and counts as failed (not confirmed).
+   * Default: no limit. A stop waits for the handler in progress, so a limit also bounds how long a stop can take.
+   */
+  readonly handlerTimeout?: Duration.Input | undefined
 }
 
 /** Options of {@link run}. */
@@ -194,6 +199,7 @@ interface Settings {
   readonly backoffBaseMs: number
   readonly backoffCapMs: number
   readonly maxJitterMs: number
+  readonly handlerTimeoutMs: number | undefined
   readonly attributes: { readonly organization: string; readonly queue: string }
 }
 
@@ -206,6 +212,13 @@ const settingsOf = (options: CommonOptions, config: DirectClient.Service["config
   if (backoffCapMs instanceof ValidationError) return backoffCapMs
   const maxJitterMs = durationOption(options.maxJitter, DEFAULT_MAX_JITTER, "maxJitter")
   if (maxJitterMs instanceof ValidationError) return maxJitterMs
+  const handlerTimeoutMs =
+    options.handlerTimeout === undefined
+      ? undefined
+      : durationOption(options.handlerTimeout, DEFAULT_MAX_JITTER, "handlerTimeout")
+  if (handlerTimeoutMs instanceof ValidationError) return handlerTimeoutMs
+  if (handlerTimeoutMs !== undefined && handlerTimeoutMs <= 0)
+    return invalid("handlerTimeout", "range", "must be longer than zero")
   if (backoffBaseMs <= 0) return invalid("backoff.base", "range", "must be longer than zero")
   if (backoffCapMs < backoffBaseMs) return invalid("backoff.cap", "range", "must not be shorter than backoff.base")
   return {
@@ -215,6 +228,7 @@ const settingsOf = (options: CommonOptions, config: DirectClient.Service["config
     backoffBaseMs,
     backoffCapMs,
     maxJitterMs,
+    handlerTimeoutMs,
     attributes: { organization: sender.organizationNumber, queue: sender.pollingQueue ?? "" },
   }
 }
@@ -337,7 +351,12 @@ const loop = <E, R>(
         pades: documents.value.pades,
         xades: documents.value.xades,
       }
-      const handled = yield* Effect.exit(Effect.suspend(() => options.handler(change)))
+      const handler = Effect.suspend(() => options.handler(change))
+      const handled = yield* Effect.exit(
+        settings.handlerTimeoutMs === undefined
+          ? handler
+          : handler.pipe(Effect.timeout(Duration.millis(settings.handlerTimeoutMs))),
+      )
       if (Exit.isFailure(handled)) {
         yield* count(metrics.handlerFailures, attributes)
         yield* line("not confirmed: handler failed")
@@ -356,7 +375,16 @@ const loop = <E, R>(
     })
 
   const iteration: Effect.Effect<Stage, never, R> = Effect.gen(function* () {
-    const polled = yield* Semaphore.withPermit(gate.semaphore)(pollOnce)
+    // The permit is released when this scope closes, right after the poll; waiting for it gives way to `stop`.
+    const polled = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const acquired = yield* Effect.raceFirst(
+          Semaphore.takeScoped(gate.semaphore, 1).pipe(Effect.as(true)),
+          Deferred.await(stop).pipe(Effect.as(false)),
+        )
+        return acquired ? yield* pollOnce : ({ _tag: "Stopped" } as const)
+      }),
+    )
     if (polled._tag === "Stopped") return "Stopped"
     const answer = polled.answer
     if (Exit.isFailure(answer)) {
@@ -413,12 +441,17 @@ export const run = <E = never, R = never>(
     const settings = settingsOf(options, client.config)
     if (settings instanceof ValidationError) return yield* Effect.fail(settings)
     const stop = yield* Deferred.make<void>()
-    // Detached: the worker must outlive an interruption of this fiber long enough to finish its change.
-    const worker = yield* Effect.forkDetach(loop(client, settings, options, stop))
-    yield* Fiber.join(worker).pipe(
-      Effect.onInterrupt(() => Deferred.succeed(stop, undefined).pipe(Effect.andThen(Fiber.await(worker)))),
+    // Detached: the worker must outlive an interruption of this fiber long enough to finish its change. Forked and
+    // watched without a gap, so no interruption can leave it running unobserved.
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        const worker = yield* Effect.forkDetach(loop(client, settings, options, stop), { uninterruptible: false })
+        yield* restore(Fiber.join(worker)).pipe(
+          Effect.onInterrupt(() => Deferred.succeed(stop, undefined).pipe(Effect.andThen(Fiber.await(worker)))),
+        )
+        return yield* restore(Effect.never)
+      }),
     )
-    return yield* Effect.never
   })
 
 // ---------------------------------------------------------------------------------------------------------------

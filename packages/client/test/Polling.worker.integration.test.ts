@@ -441,6 +441,96 @@ describe("Polling.run", () => {
     30_000,
   )
 
+  it.effect(
+    "a poll made elsewhere (another process) moved the permitted time: one 429, honoured, then the change is handled",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "elsewhere"
+        const created = yield* client.create(pollingJob(queue, ["e-1"], "elsewhere-1"))
+        const jobId = String(created.signatureJobId)
+        // Another process polls the empty queue: the next poll is permitted only in 10 s, and this process's
+        // worker cannot know.
+        const other = yield* client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: queue })
+        expect(other._tag).toBe("NoChanges")
+        yield* Effect.promise(() => h.sim.sign(jobId, "e-1"))
+        const start = requests.length
+        const seen: Array<string> = []
+        yield* driveClock
+        const worker = yield* Effect.forkChild(
+          Polling.run({ queue, handler: (change) => Effect.sync(() => seen.push(change.status.status)) }).pipe(
+            provideClient,
+          ),
+        )
+        yield* waitUntil(
+          () => confirmsOf(jobId, start).length === 1,
+          () => `${seen.length} handled`,
+        )
+        yield* Fiber.interrupt(worker)
+        expect(seen).toEqual(["COMPLETED_SUCCESSFULLY"])
+        const polls = requests.slice(start).filter((r) => r.route === "poll")
+        // Exactly one early poll (the unavoidable first one), and the next one after the time the 429 gave.
+        expect(polls.filter((p) => p.status === 429)).toHaveLength(1)
+        expect(polls[0]!.status).toBe(429)
+        expect(polls[1]!.at.getTime()).toBeGreaterThanOrEqual(other.nextPermittedPollTime.getTime())
+        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "TooEagerPolling" })).toBe(1)
+      }),
+    30_000,
+  )
+
+  it.effect("stopping a worker that waits for its turn to poll does not wait for the other worker's turn", () =>
+    Effect.gen(function* () {
+      yield* syncClocks
+      const queue = "turns"
+      const early = h.sim.counters().pollsBeforePermittedTime
+      yield* driveClock
+      const run = Polling.run({ queue, handler: () => Effect.void }).pipe(provideClient)
+      const first = yield* Effect.forkChild(run)
+      // The first worker polls the empty queue and then waits 10 s holding the queue's turn.
+      yield* waitUntil(
+        () => requests.some((r) => r.route === "poll" && r.path.includes(`polling_queue=${queue}`)),
+        () => "no poll",
+      )
+      const second = yield* Effect.forkChild(run)
+      yield* Effect.sleep("1 second")
+      const before = yield* TestClock.testClockWith((c) => c.currentTimeMillis)
+      yield* Fiber.interrupt(second)
+      const after = yield* TestClock.testClockWith((c) => c.currentTimeMillis)
+      expect(after - before).toBeLessThan(EMPTY_QUEUE_MS / 2)
+      yield* Fiber.interrupt(first)
+      expect(h.sim.counters().pollsBeforePermittedTime).toBe(early)
+    }),
+  )
+
+  it.effect("a handler that outlives handlerTimeout is interrupted and its change not confirmed", () =>
+    Effect.gen(function* () {
+      yield* syncClocks
+      const queue = "slow-handler"
+      const created = yield* client.create(pollingJob(queue, ["slow-1"], "slow-1"))
+      const jobId = String(created.signatureJobId)
+      yield* Effect.promise(() => h.sim.sign(jobId, "slow-1"))
+      const start = requests.length
+      const errors: Array<Polling.PollingError> = []
+      yield* driveClock
+      const worker = yield* Effect.forkChild(
+        Polling.run({
+          queue,
+          handlerTimeout: "5 seconds",
+          handler: () => Effect.sleep("1 minute"),
+          onError: (e) => Effect.sync(() => errors.push(e)),
+        }).pipe(provideClient),
+      )
+      yield* waitUntil(
+        () => errors.length > 0,
+        () => "no error",
+      )
+      yield* Fiber.interrupt(worker)
+      expect(errors[0]!.reason).toBe("Handler")
+      expect(String(errors[0]!.jobId)).toBe(jobId)
+      expect(confirmsOf(jobId, start)).toHaveLength(0)
+    }),
+  )
+
   it.effect("invalid options fail before any request, naming the option", () =>
     Effect.gen(function* () {
       const before = requests.length
@@ -448,6 +538,7 @@ describe("Polling.run", () => {
         [{ sender: "12345" }, "sender.organizationNumber"],
         [{ backoff: { base: "0 millis" } }, "backoff.base"],
         [{ backoff: { base: "10 seconds", cap: "1 second" } }, "backoff.cap"],
+        [{ handlerTimeout: "0 millis" }, "handlerTimeout"],
       ] as const) {
         const error = yield* Effect.flip(Polling.run({ ...options, handler: () => Effect.void }).pipe(provideClient))
         expect(error._tag).toBe("ValidationError")
