@@ -12,7 +12,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { Simulator } from "@signering/simulator"
-import { Deferred, Duration, Effect, Exit, Fiber, Metric } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Logger, Metric, References } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, beforeAll } from "vitest"
 import * as DirectClient from "../src/DirectClient.js"
@@ -528,6 +528,53 @@ describe("Polling.run", () => {
       expect(errors[0]!.reason).toBe("Handler")
       expect(String(errors[0]!.jobId)).toBe(jobId)
       expect(confirmsOf(jobId, start)).toHaveLength(0)
+    }),
+  )
+
+  it.effect("one log line per change with the job id and statuses; no personal identification number anywhere", () =>
+    Effect.gen(function* () {
+      yield* syncClocks
+      const queue = "logs"
+      const created = yield* client.create(pollingJob(queue, [PIN, "log-2"], "log-ref"))
+      const jobId = String(created.signatureJobId)
+      yield* Effect.promise(() => h.sim.sign(jobId, PIN))
+      yield* Effect.promise(() => h.sim.reject(jobId, "log-2"))
+      const lines: Array<{ message: string; annotations: Record<string, unknown>; level: string }> = []
+      const capture = Logger.make((options) => {
+        lines.push({
+          message: JSON.stringify(options.message),
+          annotations: { ...options.fiber.getRef(References.CurrentLogAnnotations) },
+          level: options.logLevel,
+        })
+      })
+      const start = requests.length
+      yield* driveClock
+      const worker = yield* Effect.forkChild(
+        Polling.run({ queue, download: { pades: true, xades: true }, handler: () => Effect.void }).pipe(
+          provideClient,
+          Effect.provide(Logger.layer([capture])),
+          Effect.provideService(References.MinimumLogLevel, "Trace"),
+        ),
+      )
+      yield* waitUntil(
+        () => confirmsOf(jobId, start).length === 2,
+        () => `${confirmsOf(jobId, start).length} confirmed`,
+      )
+      yield* Fiber.interrupt(worker)
+      const perChange = lines.filter((l) => l.message.includes(`signering polling: job ${jobId}`))
+      expect(perChange.map((l) => l.message)).toEqual([
+        expect.stringContaining(`job ${jobId} IN_PROGRESS handled and confirmed`),
+        expect.stringContaining(`job ${jobId} FAILED handled and confirmed`),
+      ])
+      expect(perChange[1]!.annotations).toMatchObject({
+        jobId,
+        jobStatus: "FAILED",
+        signerStatuses: "SIGNED,REJECTED",
+        reference: "log-ref",
+        queue,
+        organization: ORG_A,
+      })
+      for (const line of lines) expect(JSON.stringify(line)).not.toContain(PIN)
     }),
   )
 
