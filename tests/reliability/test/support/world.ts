@@ -1,0 +1,135 @@
+/**
+ * One simulator and one client over mutual TLS (`NodeTlsTransport`), as a sender runs them, with everything a person
+ * could read captured for the secrets scan: the client's Effect log (every level), the simulator's request log and
+ * the console.
+ */
+import { randomBytes } from "node:crypto"
+import { DirectClient, Environment } from "@signering/client"
+import { NodeTlsTransport } from "@signering/node-tls"
+import { DirectJob, Keystore } from "@signering/protocol"
+import { Simulator } from "@signering/simulator"
+import { Effect, Layer, Logger, ManagedRuntime, Redacted, References } from "effect"
+import { capture, captureConsole, secret, secretPem } from "./secrets.js"
+
+export const ORG = "123456785"
+
+/** An environment variable as a positive integer, or the default. */
+export const envInt = (name: string, fallback: number): number => {
+  const raw = process.env[name]
+  if (raw === undefined || raw === "") return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got "${raw}"`)
+  return value
+}
+
+/** A small valid PDF; `padding` random bytes make each one distinct. */
+export const pdf = (padding = 64): Uint8Array => {
+  const content = "BT /F1 24 Tf 72 720 Td (Reliability) Tj ET"
+  const noise = randomBytes(padding).toString("hex")
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    `<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Noise (${noise}) >>`,
+  ]
+  let body = "%PDF-1.4\n"
+  const offsets: Array<number> = []
+  objects.forEach((object, index) => {
+    offsets.push(body.length)
+    body += `${index + 1} 0 obj\n${object}\nendobj\n`
+  })
+  let trailer = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
+  for (const offset of offsets) trailer += `${String(offset).padStart(10, "0")} 00000 n \n`
+  trailer += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${body.length}\n%%EOF\n`
+  return new TextEncoder().encode(body + trailer)
+}
+
+/** Distinct personal identification numbers with valid check digits (synthetic; each registered as a secret). */
+export const pins = (count: number, seed = 0): Array<string> => {
+  const out: Array<string> = []
+  for (let n = seed; out.length < count; n++) {
+    const day = 1 + (n % 28)
+    const month = 1 + (Math.floor(n / 28) % 12)
+    const individual = 100 + (Math.floor(n / 336) % 900)
+    const nine = `${String(day).padStart(2, "0")}${String(month).padStart(2, "0")}70${individual}`
+    const pin = DirectJob.completePersonalIdentificationNumber(nine)
+    if (pin !== undefined) {
+      secret("personal identification number", pin)
+      out.push(pin)
+    }
+  }
+  return out
+}
+
+export interface World {
+  readonly sim: Simulator.Instance
+  readonly keystore: Keystore.Keystore
+  readonly environment: Environment.Environment
+  readonly runtime: ManagedRuntime.ManagedRuntime<DirectClient.DirectClient, unknown>
+  readonly run: <A, E>(effect: Effect.Effect<A, E, DirectClient.DirectClient>) => Promise<A>
+  /** Every simulator request log entry (also kept for assertions: the simulator's own log is bounded). */
+  readonly requests: Array<Simulator.RequestLogEntry>
+  readonly close: () => Promise<void>
+}
+
+export interface WorldOptions {
+  readonly simulator?: Simulator.Options
+  readonly client?: Partial<DirectClient.Options>
+  readonly connections?: number
+}
+
+/** Starts the simulator and a client for `ORG` over `NodeTlsTransport`; registers the PKI's secrets. */
+export const startWorld = async (options: WorldOptions = {}): Promise<World> => {
+  captureConsole()
+  const requests: Array<Simulator.RequestLogEntry> = []
+  const sim = await Simulator.start({
+    ...options.simulator,
+    onRequest: (entry) => {
+      requests.push(entry)
+      capture("simulator request log", JSON.stringify(entry))
+    },
+  })
+  for (const sender of sim.pki.senders) {
+    secretPem(`private key of ${sender.organizationNumber}`, sender.privateKeyPem)
+    secret(`PKCS#12 passphrase of ${sender.organizationNumber}`, sender.pkcs12Passphrase)
+  }
+  secretPem("private key of the foreign sender", sim.pki.foreign.sender.privateKeyPem)
+  secretPem("server private key", sim.pki.server.privateKeyPem)
+  const sender = sim.pki.sender(ORG)
+  const keystore = await Effect.runPromise(
+    Keystore.fromPkcs12Effect(sender.pkcs12, Redacted.make(sender.pkcs12Passphrase)),
+  )
+  const environment = Environment.custom({
+    apiRoot: sim.url,
+    serverOrganizationNumber: sim.pki.server.organizationNumber,
+    trustAnchors: [sim.pki.caCertificatePem],
+  })
+  const logger = Logger.make((entry) => capture("client log", Logger.formatLogFmt.log(entry)))
+  const layer = DirectClient.layer({
+    environment,
+    keystore,
+    sender: { organizationNumber: ORG },
+    ...options.client,
+  }).pipe(
+    Layer.provide(NodeTlsTransport.layer({ keystore, environment, connections: options.connections ?? 50 })),
+    Layer.provideMerge(Logger.layer([logger])),
+    Layer.provideMerge(Layer.succeed(References.MinimumLogLevel)("All")),
+  )
+  const runtime = ManagedRuntime.make(layer) as unknown as ManagedRuntime.ManagedRuntime<
+    DirectClient.DirectClient,
+    unknown
+  >
+  return {
+    sim,
+    keystore,
+    environment,
+    runtime,
+    run: (effect) => runtime.runPromise(effect),
+    requests,
+    close: async () => {
+      await runtime.dispose()
+      await sim.close()
+    },
+  }
+}
