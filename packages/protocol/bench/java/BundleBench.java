@@ -56,6 +56,9 @@ import org.w3c.dom.NodeList;
  *
  *   java BundleBench.java sign  <p12> <passphrase> <epochMillis> <zoneId> <out.xml> (<name> <mime> <path>)...
  *   java BundleBench.java bench <p12> <passphrase> <warmups> <runs> (<name> <mime> <path>)...
+ *   java BundleBench.java serve <p12> <passphrase> <warmups> 0 (<name> <mime> <path>)...
+ *     warms up, prints "ready", then builds one bundle per "run" line on stdin and prints its milliseconds, so the
+ *     caller can interleave JDK rounds with its own on a shared machine.
  */
 public class BundleBench {
     static final String DS = XMLSignature.XMLNS;
@@ -88,6 +91,19 @@ public class BundleBench {
             ZonedDateTime time = Instant.ofEpochMilli(Long.parseLong(args[3])).atZone(ZoneId.of(args[4]));
             byte[] xml = signatures(files, key, chain, time);
             Files.write(Paths.get(args[5]), xml);
+        } else if (mode.equals("serve")) {
+            int warmups = Integer.parseInt(args[3]);
+            for (int i = 0; i < warmups; i++) bundle(files, key, chain);
+            System.out.println("ready");
+            System.out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            String line;
+            while ((line = in.readLine()) != null && line.equals("run")) {
+                long start = System.nanoTime();
+                int size = bundle(files, key, chain).length;
+                System.out.printf("%.3f %d%n", (System.nanoTime() - start) / 1e6, size);
+                System.out.flush();
+            }
         } else {
             int warmups = Integer.parseInt(args[3]);
             int runs = Integer.parseInt(args[4]);
