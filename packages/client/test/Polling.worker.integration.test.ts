@@ -74,6 +74,18 @@ const waitUntil = (done: () => boolean, describe: () => string, realMs = 25_000)
     }
   })
 
+/** Waits in real time (the test clock stands still) until `done()` holds. */
+const waitLive = (done: () => boolean, describe: () => string, realMs = 10_000) =>
+  TestClock.withLive(
+    Effect.gen(function* () {
+      const started = performance.now()
+      while (!done()) {
+        if (performance.now() - started > realMs) return yield* Effect.die(new Error(`timed out: ${describe()}`))
+        yield* Effect.sleep("5 millis")
+      }
+    }),
+  )
+
 const confirmsOf = (jobId: string, from = 0) =>
   requests
     .slice(from)
@@ -456,12 +468,17 @@ describe("Polling.run", () => {
         yield* Effect.promise(() => h.sim.sign(jobId, "e-1"))
         const start = requests.length
         const seen: Array<string> = []
-        yield* driveClock
         const worker = yield* Effect.forkChild(
           Polling.run({ queue, handler: (change) => Effect.sync(() => seen.push(change.status.status)) }).pipe(
             provideClient,
           ),
         )
+        // Its first poll goes at once (it knows no permitted time yet); only then does the test clock move.
+        yield* waitLive(
+          () => requests.slice(start).some((r) => r.route === "poll"),
+          () => "no poll",
+        )
+        yield* driveClock
         yield* waitUntil(
           () => confirmsOf(jobId, start).length === 1,
           () => `${seen.length} handled`,
@@ -483,21 +500,22 @@ describe("Polling.run", () => {
       yield* syncClocks
       const queue = "turns"
       const early = h.sim.counters().pollsBeforePermittedTime
-      yield* driveClock
+      const polls = () => requests.filter((r) => r.route === "poll" && r.path.includes(`polling_queue=${queue}`))
+      // The test clock stands still here: the first worker polls the empty queue (nothing to wait for yet) and then
+      // waits 10 s of test time, holding the queue's turn, for as long as the test lets it.
       const run = Polling.run({ queue, handler: () => Effect.void }).pipe(provideClient)
       const first = yield* Effect.forkChild(run)
-      // The first worker polls the empty queue and then waits 10 s holding the queue's turn.
-      yield* waitUntil(
-        () => requests.some((r) => r.route === "poll" && r.path.includes(`polling_queue=${queue}`)),
+      yield* waitLive(
+        () => polls().length === 1,
         () => "no poll",
       )
       const second = yield* Effect.forkChild(run)
-      yield* Effect.sleep("1 second")
-      const before = yield* TestClock.testClockWith((c) => c.currentTimeMillis)
-      yield* Fiber.interrupt(second)
-      const after = yield* TestClock.testClockWith((c) => c.currentTimeMillis)
-      expect(after - before).toBeLessThan(EMPTY_QUEUE_MS / 2)
-      yield* Fiber.interrupt(first)
+      yield* TestClock.withLive(Effect.sleep("50 millis"))
+      // Stopping the second worker completes without the first worker's 10 s passing.
+      const stopped = yield* TestClock.withLive(Fiber.interrupt(second).pipe(Effect.timeoutOption("5 seconds")))
+      expect(stopped._tag).toBe("Some")
+      yield* TestClock.withLive(Fiber.interrupt(first).pipe(Effect.timeoutOption("5 seconds")))
+      expect(polls()).toHaveLength(1)
       expect(h.sim.counters().pollsBeforePermittedTime).toBe(early)
     }),
   )
