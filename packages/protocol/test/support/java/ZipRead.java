@@ -6,11 +6,16 @@ import java.util.zip.ZipInputStream;
 
 /**
  * Reads a zip entry by entry with java.util.zip.ZipInputStream, the streaming reader the service most likely
- * uses (it needs sizes in the local header for stored entries), and prints name, method, size and SHA-256.
+ * uses (it needs sizes in the local header for stored entries), and prints name, method, size and SHA-256 of
+ * every entry of every zip named on the command line.
  */
 public class ZipRead {
     public static void main(String[] args) throws Exception {
-        try (ZipInputStream zip = new ZipInputStream(new FileInputStream(args[0]))) {
+        for (String path : args) read(path);
+    }
+
+    static void read(String path) throws Exception {
+        try (ZipInputStream zip = new ZipInputStream(new FileInputStream(path))) {
             ZipEntry entry;
             byte[] buffer = new byte[65536];
             while ((entry = zip.getNextEntry()) != null) {
