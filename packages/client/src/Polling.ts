@@ -253,7 +253,6 @@ const loop = <E, R>(
   stop: Deferred.Deferred<void>,
 ): Effect.Effect<void, never, R> => {
   const { gate, attributes } = settings
-  let tooEager = 0
 
   const report = (error: PollingError) =>
     Effect.gen(function* () {
@@ -296,19 +295,19 @@ const loop = <E, R>(
     const wait = gate.nextPermittedAt - now
     if (wait > 0) {
       const jitter = jitterMillis(wait, settings.maxJitterMs, yield* Random.next)
-      const margin = tooEager === 0 ? 0 : Math.min(SKEW_MARGIN_CAP_MS, 1000 * 2 ** (tooEager - 1))
+      const margin = gate.tooEager === 0 ? 0 : Math.min(SKEW_MARGIN_CAP_MS, 1000 * 2 ** Math.min(gate.tooEager - 1, 16))
       if (!(yield* sleepUntil(gate.nextPermittedAt + jitter + margin))) return { _tag: "Stopped" } as const
     }
     const answer = yield* Effect.exit(client.getStatusChange(settings.sender))
     if (Exit.isSuccess(answer)) {
       gate.nextPermittedAt = answer.value.nextPermittedPollTime.getTime()
       gate.failures = 0
-      tooEager = 0
+      gate.tooEager = 0
     } else {
       const error = Cause.findErrorOption(answer.cause)
       const e = Option.getOrUndefined(error)
       if (e?._tag === "TooEagerPolling") {
-        tooEager++
+        gate.tooEager++
         gate.nextPermittedAt = e.nextPermittedPollTime.getTime()
         yield* count(metrics.tooManyRequests, { ...attributes, kind: "TooEagerPolling" })
       } else if (e?._tag === "RateLimited") {

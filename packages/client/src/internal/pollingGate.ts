@@ -13,6 +13,8 @@ export interface Gate {
   nextPermittedAt: number
   /** Consecutive failed polls, downloads or confirmations: drives the exponential backoff. */
   failures: number
+  /** Consecutive 429s for polling too early: a safety margin grows with them (a clock behind the service's). */
+  tooEager: number
 }
 
 const gates = new Map<string, Gate>()
@@ -24,7 +26,7 @@ export const gateKey = (apiRoot: string, organizationNumber: string, queue: stri
 export const gateFor = (key: string): Gate => {
   let gate = gates.get(key)
   if (gate === undefined) {
-    gate = { semaphore: Semaphore.makeUnsafe(1), nextPermittedAt: 0, failures: 0 }
+    gate = { semaphore: Semaphore.makeUnsafe(1), nextPermittedAt: 0, failures: 0, tooEager: 0 }
     gates.set(key, gate)
   }
   return gate
