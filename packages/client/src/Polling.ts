@@ -12,7 +12,9 @@
  *   Your handler therefore sees a change at least once: make it idempotent (e.g. keyed by job id and status).
  * - Interrupting the worker is graceful: a change in progress is downloaded, handled and confirmed; no new poll starts.
  * - Several workers on one queue are safe: the service hands each change to one poller. Workers in one process also
- *   take turns polling, so that none polls right after another's "no changes" answer.
+ *   take turns polling, so that none polls right after another's "no changes" answer, and hand the changes of one
+ *   job to the handler in the queue's order. Across processes the order of one job's changes is not guaranteed:
+ *   compare the signers' `since` times, and remember that a final status never changes again.
  *
  * @since 0.1.0
  */
@@ -241,6 +243,13 @@ const signerSummary = (status: DirectResponse.JobStatusResponse) => status.signe
 
 type Stage = "Stopped" | "NoChange" | "Changed"
 
+/** A change's place in its job's line (see `Gate.jobTurns`). */
+interface Turn {
+  readonly key: string
+  readonly previous: Deferred.Deferred<void> | undefined
+  readonly mine: Deferred.Deferred<void>
+}
+
 /**
  * One worker's loop. It is never interrupted from outside: `stop` asks it to finish (checked before every poll and
  * raced only with sleeps), so a change already taken from the queue is always downloaded, handled and confirmed
@@ -288,7 +297,11 @@ const loop = <E, R>(
   /** Under the gate's permit: wait for the permitted time, then poll once. */
   const pollOnce: Effect.Effect<
     | { readonly _tag: "Stopped" }
-    | { readonly _tag: "Answer"; readonly answer: Exit.Exit<DirectClient.StatusChange, ClientError> }
+    | {
+        readonly _tag: "Answer"
+        readonly answer: Exit.Exit<DirectClient.StatusChange, ClientError>
+        readonly turn: Turn | undefined
+      }
   > = Effect.gen(function* () {
     if (yield* Deferred.isDone(stop)) return { _tag: "Stopped" } as const
     const now = yield* Clock.currentTimeMillis
@@ -299,10 +312,17 @@ const loop = <E, R>(
       if (!(yield* sleepUntil(gate.nextPermittedAt + jitter + margin))) return { _tag: "Stopped" } as const
     }
     const answer = yield* Effect.exit(client.getStatusChange(settings.sender))
+    let turn: Turn | undefined
     if (Exit.isSuccess(answer)) {
       gate.nextPermittedAt = answer.value.nextPermittedPollTime.getTime()
       gate.failures = 0
       gate.tooEager = 0
+      if (answer.value._tag === "StatusChange") {
+        // Taken in poll order, while no other worker can poll: the job's handlings run in the order of the queue.
+        const key = String(answer.value.status.signatureJobId)
+        turn = { key, previous: gate.jobTurns.get(key), mine: Deferred.makeUnsafe<void>() }
+        gate.jobTurns.set(key, turn.mine)
+      }
     } else {
       const error = Cause.findErrorOption(answer.cause)
       const e = Option.getOrUndefined(error)
@@ -317,11 +337,12 @@ const loop = <E, R>(
         yield* backOff
       }
     }
-    return { _tag: "Answer", answer } as const
+    return { _tag: "Answer", answer, turn } as const
   })
 
-  const handle = (status: DirectResponse.JobStatusResponse) =>
+  const handle = (status: DirectResponse.JobStatusResponse, turn: Turn | undefined) =>
     Effect.gen(function* () {
+      if (turn?.previous !== undefined) yield* Deferred.await(turn.previous)
       const jobId = status.signatureJobId
       const context = { jobId, jobStatus: status.status }
       const line = (outcome: string) =>
@@ -371,7 +392,15 @@ const loop = <E, R>(
       }
       if (status.confirmationUrl !== undefined) yield* count(metrics.confirmations, attributes)
       yield* line(status.confirmationUrl === undefined ? "handled (nothing to confirm)" : "handled and confirmed")
-    })
+    }).pipe(
+      Effect.ensuring(
+        Effect.suspend(() => {
+          if (turn === undefined) return Effect.void
+          if (gate.jobTurns.get(turn.key) === turn.mine) gate.jobTurns.delete(turn.key)
+          return Deferred.succeed(turn.mine, undefined)
+        }),
+      ),
+    )
 
   const iteration: Effect.Effect<Stage, never, R> = Effect.gen(function* () {
     // The permit is released when this scope closes, right after the poll; waiting for it gives way to `stop`.
@@ -395,7 +424,7 @@ const loop = <E, R>(
       return "NoChange"
     }
     if (answer.value._tag === "NoChanges") return "NoChange"
-    yield* handle(answer.value.status)
+    yield* handle(answer.value.status, polled.turn)
     return "Changed"
   })
 

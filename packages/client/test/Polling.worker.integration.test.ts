@@ -596,6 +596,35 @@ describe("Polling.run", () => {
     }),
   )
 
+  it.effect("two changes of one job taken by two workers reach the handler in the queue's order", () =>
+    Effect.gen(function* () {
+      yield* syncClocks
+      const queue = "order"
+      const created = yield* client.create(pollingJob(queue, [PIN, "o-2"], "order-1"))
+      const jobId = String(created.signatureJobId)
+      // Both changes wait on the queue: IN_PROGRESS (one signed), then COMPLETED_SUCCESSFULLY.
+      yield* Effect.promise(() => h.sim.sign(jobId, PIN))
+      yield* Effect.promise(() => h.sim.sign(jobId, "o-2"))
+      const finished: Array<string> = []
+      const start = requests.length
+      yield* driveClock
+      // The older change is slow to handle; the newer one waits for it instead of overtaking it.
+      const handler = (change: Polling.Change) =>
+        Effect.sleep(change.status.status === "IN_PROGRESS" ? "5 seconds" : "0 millis").pipe(
+          Effect.andThen(Effect.sync(() => finished.push(change.status.status))),
+        )
+      const workers: Array<Fiber.Fiber<never, unknown>> = []
+      for (let i = 0; i < 2; i++)
+        workers.push(yield* Effect.forkChild(Polling.run({ queue, handler }).pipe(provideClient)))
+      yield* waitUntil(
+        () => finished.length === 2 && confirmsOf(jobId, start).length === 2,
+        () => `${finished.length} handled`,
+      )
+      yield* Fiber.interruptAll(workers)
+      expect(finished).toEqual(["IN_PROGRESS", "COMPLETED_SUCCESSFULLY"])
+    }),
+  )
+
   it.effect("invalid options fail before any request, naming the option", () =>
     Effect.gen(function* () {
       const before = requests.length

@@ -4,7 +4,7 @@
  * poll time that any of them was given. Without this, a second worker in the same process would poll right after
  * the first one's "no changes" and collect a 429 (the service keeps one permitted time per queue, not per caller).
  */
-import { Semaphore } from "effect"
+import { type Deferred, Semaphore } from "effect"
 
 export interface Gate {
   /** One permit: held while waiting for the permitted time and while polling, released before handling. */
@@ -15,6 +15,11 @@ export interface Gate {
   failures: number
   /** Consecutive 429s for polling too early: a safety margin grows with them (a clock behind the service's). */
   tooEager: number
+  /**
+   * Per job, the end of the latest handling taken from this queue in this process. A change of a job waits for the
+   * one taken before it, so that two workers never hand an older status to the handler after a newer one.
+   */
+  readonly jobTurns: Map<string, Deferred.Deferred<void>>
 }
 
 const gates = new Map<string, Gate>()
@@ -26,7 +31,7 @@ export const gateKey = (apiRoot: string, organizationNumber: string, queue: stri
 export const gateFor = (key: string): Gate => {
   let gate = gates.get(key)
   if (gate === undefined) {
-    gate = { semaphore: Semaphore.makeUnsafe(1), nextPermittedAt: 0, failures: 0, tooEager: 0 }
+    gate = { semaphore: Semaphore.makeUnsafe(1), nextPermittedAt: 0, failures: 0, tooEager: 0, jobTurns: new Map() }
     gates.set(key, gate)
   }
   return gate
