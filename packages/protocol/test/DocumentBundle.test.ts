@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Logger } from "effect"
 import { TestClock } from "effect/testing"
-import { unzipSync } from "fflate"
+import { unzipSync, zipSync } from "fflate"
 import { BundleError, DirectJob, DirectXml, DocumentBundle, Keystore, KeystoreError } from "../src/index.js"
 import { pdfLike } from "./fixtures/bundle/pdfLike.js"
 import { validInput } from "./support/direct.js"
@@ -145,6 +145,46 @@ describe("DocumentBundle.make", () => {
         encoding: "utf8",
       })
       expect(java.trimEnd().split("\n")).toEqual(expected)
+    }),
+  )
+
+  it.effect("validates with the JDK's javax.xml.crypto.dsig the way a Java server would; tampering is caught", () =>
+    Effect.gen(function* () {
+      const bundle = yield* DocumentBundle.make(job, keystore, { signingTime })
+      const dir = mkdtempSync(join(tmpdir(), "signering-jdk-"))
+      const write = (name: string, entries: Record<string, Uint8Array>) => {
+        const path = join(dir, name)
+        writeFileSync(path, zipSync(entries, { level: 0 }))
+        return path
+      }
+      const original = join(dir, "original.asice")
+      writeFileSync(original, bundle.bytes)
+      const entries = unzipSync(bundle.bytes)
+      const manifestName = "manifest.xml"
+      const tamperedManifest = write("manifest.asice", {
+        ...entries,
+        [manifestName]: new TextEncoder().encode(
+          new TextDecoder().decode(entries[manifestName]).replace("<title>", "<title>X"),
+        ),
+      })
+      const signatures = new TextDecoder().decode(entries["META-INF/signatures.xml"])
+      const tamperedTime = write("time.asice", {
+        ...entries,
+        "META-INF/signatures.xml": new TextEncoder().encode(
+          signatures.replace(/<SigningTime>(\d{4})/, "<SigningTime>1999"),
+        ),
+      })
+      const out = execFileSync(
+        "java",
+        [
+          new URL("./support/java/VerifyBundle.java", import.meta.url).pathname,
+          original,
+          tamperedManifest,
+          tamperedTime,
+        ],
+        { encoding: "utf8" },
+      )
+      expect(out.trimEnd().split("\n")).toEqual(["valid", "invalid: manifest.xml", "invalid: #SignedProperties"])
     }),
   )
 
