@@ -235,7 +235,11 @@ const main = async () => {
   const remoteBundle = await Effect.runPromise(DocumentBundle.make(job, remoteKeystore))
   const separate = await suite(remote.url, remote.sender, remote.ca, remoteBundle.bytes)
   await remote.stop()
-  const inProcess = await suite(sim.url, localSender, sim.pki.caCertificatePem, bundle!.bytes)
+  // BENCH_SETUPS=separate skips the in-process set-up (e.g. to profile the client alone).
+  const inProcess =
+    process.env.BENCH_SETUPS === "separate"
+      ? separate
+      : await suite(sim.url, localSender, sim.pki.caCertificatePem, bundle!.bytes)
   await sim.close()
 
   const fmt = (n: number) => n.toFixed(0)
@@ -292,7 +296,17 @@ ${table(inProcess, false)}
 ${ratioOf(inProcess, "httpClient", "rawRequest").toFixed(3)}×. Client over fetch / raw fetch:
 ${ratioOf(inProcess, "viaFetch", "rawFetch").toFixed(3)}×.
 
-\`bench/overhead.ts\` breaks the client's own CPU per create down further against an in-memory HttpClient.
+## Reading these numbers
+
+This machine has two cores shared with other work (load average above), so single rounds swing by a factor of 2–4;
+the in-process set-up, where client and server share one event loop, is the noisiest and can even show the client
+ahead. The steadiest figure is the CPU this process spends per create with the server in its own process: the
+difference between raw undici and effect's \`HttpClient\` alone is the cost of the transport port every Effect client
+pays (request/response objects, fibers, the HttpClient span and trace headers); the difference between that and the
+client is the client's own work. \`bench/overhead.ts\` measures the client's own work per create against an in-memory
+\`HttpClient\` (no sockets): when this was written, about 105 µs per create on top of the bare \`HttpClient\` call, of which
+about 50 µs is decoding the XML answer and the rest the request XML, multipart body, timeout, retry guard, span and log
+line. With real sockets the measured gap is larger than that sum; finding where is open work.
 
 ## Bundle building (not part of the runs above)
 

@@ -1,3 +1,8 @@
+/**
+ * The client's own CPU per create, without sockets: an in-memory HttpClient answers every request, and each variant
+ * adds one layer of what \`create\` does (execute + text, XML decoding, timeout and retry, log and span, the whole
+ * client). CPU time per operation, medians over rounds. Run: node --conditions=@signering/source --import tsx bench/overhead.ts
+ */
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
 import { Pki } from "@signering/simulator"
 import { Context, Duration, Effect, Layer, References, Schedule } from "effect"
