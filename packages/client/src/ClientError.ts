@@ -261,3 +261,21 @@ export type ClientError =
   | DocumentsNotDeletable
   | UnexpectedResponse
   | TransportError
+
+/**
+ * Whether a failure is worth trying again later with backoff (for a caller's own loop, e.g. a polling worker):
+ * the connection failed, broke or timed out, or the server answered 5xx. Not for 429s (`TooEagerPolling` and
+ * `RateLimited` say exactly when to come back), nor for answers that will not change by retrying (tokens,
+ * authorization, validation, decoding). Note that a `create` that failed this way may still have created the job.
+ *
+ * @example
+ * ```ts
+ * Effect.retry(client.getStatusChange(), { while: ClientError.isTransient, schedule: Schedule.exponential("1 second") })
+ * ```
+ */
+export const isTransient = (error: unknown): boolean => {
+  if (typeof error !== "object" || error === null) return false
+  const e = error as { readonly _tag?: unknown; readonly reason?: unknown; readonly status?: unknown }
+  if (e._tag === "TransportError") return e.reason === "Connect" || e.reason === "ClosedEarly" || e.reason === "Timeout"
+  return e._tag === "UnexpectedResponse" && typeof e.status === "number" && e.status >= 500
+}
