@@ -204,6 +204,24 @@ const orThrow = <A, E>(result: Result.Result<A, E>): A => {
 }
 
 /**
+ * Options for {@link fromPkcs12}.
+ *
+ * @example
+ * ```ts
+ * const keystore = Keystore.fromPkcs12OrThrow(p12, passphrase, { alias: "virksomhetssertifikat" })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface Pkcs12Options {
+  /**
+   * The entry to use when the file holds several keys (e.g. separate authentication and signing keys), by its
+   * friendly name as Java's `KeyStore` alias (case-insensitive). Default: the first key that has its certificate.
+   */
+  readonly alias?: string | undefined
+}
+
+/**
  * Loads a PKCS#12 file (`.p12` / `.pfx`), including legacy RC2-40 and 3DES encrypted ones. Synchronous, like
  * `DirectJob.make`: a `Result`; see {@link fromPkcs12Effect} and {@link fromPkcs12OrThrow} for the other styles.
  *
@@ -222,7 +240,8 @@ const orThrow = <A, E>(result: Result.Result<A, E>): A => {
 export const fromPkcs12 = (
   bytes: Uint8Array,
   passphrase: string | Redacted.Redacted<string>,
-): Result.Result<Keystore, KeystoreError> => load(() => loadPkcs12(bytes, reveal(passphrase)))
+  options?: Pkcs12Options,
+): Result.Result<Keystore, KeystoreError> => load(() => loadPkcs12(bytes, reveal(passphrase), options?.alias))
 
 /**
  * {@link fromPkcs12} as an Effect failing with `KeystoreError`.
@@ -237,7 +256,9 @@ export const fromPkcs12 = (
 export const fromPkcs12Effect = (
   bytes: Uint8Array,
   passphrase: string | Redacted.Redacted<string>,
-): Effect.Effect<Keystore, KeystoreError> => Effect.suspend(() => Effect.fromResult(fromPkcs12(bytes, passphrase)))
+  options?: Pkcs12Options,
+): Effect.Effect<Keystore, KeystoreError> =>
+  Effect.suspend(() => Effect.fromResult(fromPkcs12(bytes, passphrase, options)))
 
 /**
  * {@link fromPkcs12} for code without Effect: returns the keystore or throws the `KeystoreError`.
@@ -249,8 +270,11 @@ export const fromPkcs12Effect = (
  *
  * @since 0.1.0
  */
-export const fromPkcs12OrThrow = (bytes: Uint8Array, passphrase: string | Redacted.Redacted<string>): Keystore =>
-  orThrow(fromPkcs12(bytes, passphrase))
+export const fromPkcs12OrThrow = (
+  bytes: Uint8Array,
+  passphrase: string | Redacted.Redacted<string>,
+  options?: Pkcs12Options,
+): Keystore => orThrow(fromPkcs12(bytes, passphrase, options))
 
 /**
  * PEM input: one or more certificates (leaf and chain, in any order) and a PKCS#8 (`PRIVATE KEY`), encrypted

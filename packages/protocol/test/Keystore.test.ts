@@ -65,6 +65,29 @@ describe("Keystore.fromPkcs12", () => {
     )
   }
 
+  it.effect("picks the entry by alias (friendly name, any case) and names the aliases when none matches", () =>
+    Effect.gen(function* () {
+      const path = join(pki.dir, "alias.p12")
+      openssl(
+        [
+          "pkcs12",
+          "-export",
+          "-inkey",
+          pki.seid2.keyPath,
+          "-in",
+          pki.seid2.certPath,
+          "-certfile",
+          pki.seid2.issuersPath,
+        ].concat(["-name", "Signering Nøkkel", "-passout", "pass:x", "-out", path]),
+      )
+      const ks = yield* Keystore.fromPkcs12Effect(execBytes(path), "x", { alias: "signering nøkkel" })
+      expect(ks.organizationNumber).toBe("123456785")
+      const error = yield* Effect.flip(Keystore.fromPkcs12Effect(execBytes(path), "x", { alias: "auth" }))
+      expect(error.reason).toBe("NoPrivateKey")
+      expect(error.message).toContain('"Signering Nøkkel"')
+    }),
+  )
+
   it.effect("garbage is Malformed", () =>
     Effect.gen(function* () {
       expect(yield* loadError(Keystore.fromPkcs12Effect(new TextEncoder().encode("not a pfx at all"), "x"))).toBe(

@@ -139,15 +139,26 @@ const readPkcs12 = (bytes: Uint8Array, passphrase: string): Forge.pkcs12.Pkcs12P
   }
 }
 
-export const loadPkcs12 = (bytes: Uint8Array, passphrase: string): LoadedKeystore => {
+export const loadPkcs12 = (bytes: Uint8Array, passphrase: string, alias?: string): LoadedKeystore => {
   const p12 = readPkcs12(bytes, passphrase)
   const keys: Array<Forge.pki.rsa.PrivateKey> = []
+  const aliases: Array<string> = []
   let unsupportedKeys = 0
   for (const bagType of [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!]) {
     for (const bag of p12.getBags({ bagType })[bagType] ?? []) {
+      // Java's PKCS12 KeyStore names an entry by its friendlyName, compared without regard to case.
+      const friendlyName = bag.attributes?.friendlyName?.[0]
+      if (friendlyName !== undefined) aliases.push(friendlyName)
+      if (alias !== undefined && friendlyName?.toLowerCase() !== alias.toLowerCase()) continue
       if (bag.key) keys.push(bag.key as Forge.pki.rsa.PrivateKey)
       else unsupportedKeys++
     }
+  }
+  if (alias !== undefined && keys.length === 0 && unsupportedKeys === 0) {
+    throw new KeystoreFailure(
+      "NoPrivateKey",
+      `no private key with alias "${alias}" (aliases in the file: ${aliases.map((a) => `"${a}"`).join(", ") || "none"})`,
+    )
   }
   if (keys.length === 0 && unsupportedKeys > 0) {
     throw new KeystoreFailure("UnsupportedKey", "the private key is not an RSA key (the service requires RSA)")
