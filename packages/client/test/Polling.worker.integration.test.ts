@@ -367,6 +367,13 @@ describe("Polling.run", () => {
         const dos = requests.slice(start).find((r) => r.route === "poll" && r.flags.includes("fault:dos"))!
         const next = requests.slice(start).find((r) => r.route === "poll" && r.at.getTime() > dos.at.getTime())!
         expect(next.at.getTime() - dos.at.getTime()).toBeGreaterThanOrEqual(30_000)
+        // Before the block, after the client's own quick retries were spent, the worker backed off (base 1 s, at
+        // least half of it).
+        const faulted = requests
+          .slice(start)
+          .filter((r) => r.route === "poll" && r.flags.includes("fault:status") && r.at.getTime() < dos.at.getTime())
+        const gaps = faulted.slice(1).map((r, i) => r.at.getTime() - faulted[i]!.at.getTime())
+        expect(Math.max(...gaps)).toBeGreaterThanOrEqual(500)
       }),
     60_000,
   )
