@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process"
 import { X509Certificate } from "node:crypto"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
+import { Keystore } from "../src/index.js"
 import { parseCertificate } from "../src/internal/asn1.js"
 import { javaRfc2253 } from "../src/internal/rfc2253.js"
-import { testPki } from "./support/pki.js"
+import { openssl, testPki } from "./support/pki.js"
 
 // A tiny DER writer: enough to build certificates with arbitrary names. Java's CertificateFactory parses a
 // certificate without checking its signature, so the signature is zeros.
@@ -61,8 +62,12 @@ const spki = (() => {
   return parsed.subjectPublicKeyInfo
 })()
 
-const certificate = (issuer: Uint8Array, subject: Uint8Array, serial: Uint8Array): Uint8Array => {
-  const sha256WithRsa = tlv(0x30, oid("1.2.840.113549.1.1.11"), [0x05, 0x00])
+const certificate = (
+  issuer: Uint8Array,
+  subject: Uint8Array,
+  serial: Uint8Array,
+  sha256WithRsa = tlv(0x30, oid("1.2.840.113549.1.1.11"), [0x05, 0x00]),
+): Uint8Array => {
   const validity = tlv(0x30, tlv(0x17, Buffer.from("260101000000Z")), tlv(0x17, Buffer.from("270101000000Z")))
   const tbs = tlv(0x30, tlv(0xa0, tlv(0x02, [2])), tlv(0x02, serial), sha256WithRsa, issuer, validity, subject, spki)
   return tlv(0x30, tbs, sha256WithRsa, tlv(0x03, [0], new Array(256).fill(0)))
@@ -133,5 +138,32 @@ describe("Java-style RFC 2253 names, property-tested against Java itself", () =>
     })
     const lines = java.endsWith("\n") ? java.slice(0, -1).split("\n") : java.split("\n")
     expect(lines).toEqual(ours)
+  })
+})
+
+describe("certificate bytes survive PKCS#12 loading", () => {
+  it("keeps an unusual encoding (no NULL parameters in the signature algorithm) byte for byte", () => {
+    const pki = testPki()
+    const noNull = tlv(0x30, oid("1.2.840.113549.1.1.11"))
+    const cn = name([[{ oid: "2.5.4.3", tag: 0x0c, value: "Uten NULL" }]])
+    const der = certificate(cn, cn, new Uint8Array([0x01, 0x02]), noNull)
+    const dir = mkdtempSync(join(tmpdir(), "signering-nonull-"))
+    const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64")}\n-----END CERTIFICATE-----\n`
+    writeFileSync(join(dir, "cert.pem"), pem)
+    const p12 = join(dir, "k.p12")
+    openssl([
+      "pkcs12",
+      "-export",
+      "-in",
+      join(dir, "cert.pem"),
+      "-inkey",
+      pki.seid1.keyPath,
+      "-passout",
+      "pass:x",
+      "-out",
+      p12,
+    ])
+    const keystore = Keystore.fromPkcs12OrThrow(new Uint8Array(readFileSync(p12)), "x")
+    expect(Buffer.from(keystore.certificate.der).toString("hex")).toBe(Buffer.from(der).toString("hex"))
   })
 })

@@ -6,7 +6,7 @@
  * include the passphrase or key material (forge's own messages do not either).
  */
 import * as Forge from "node-forge"
-import { type ParsedCertificate, parseCertificate } from "./asn1.js"
+import { children, type ParsedCertificate, parseCertificate, readTlv } from "./asn1.js"
 import { decode as decodeBase64 } from "./base64.js"
 
 // node-forge is CommonJS without detectable named exports: native ESM sees only `default`, bundlers may inline it.
@@ -100,6 +100,34 @@ const assemble = (keys: ReadonlyArray<Forge.pki.rsa.PrivateKey>, certs: Readonly
   )
 }
 
+const derLength = (n: number): Array<number> =>
+  n < 0x80
+    ? [n]
+    : n < 0x100
+      ? [0x81, n]
+      : n < 0x10000
+        ? [0x82, n >> 8, n & 0xff]
+        : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]
+
+/**
+ * The certificate's DER as issued. forge keeps the parsed TBSCertificate (so those bytes are exact) but rebuilds the
+ * outer signature algorithm from its OID, which can differ from the original (absent NULL parameters, RSA-PSS), and
+ * a changed certificate breaks chain validation and the XAdES CertDigest. RFC 5280 requires the outer algorithm to
+ * equal the one inside TBSCertificate, so that copy is used.
+ */
+const originalDer = (cert: Forge.pki.Certificate, what: string): Uint8Array => {
+  const cached = (cert as { tbsCertificate?: Forge.asn1.Asn1 }).tbsCertificate
+  if (cached === undefined) throw new KeystoreFailure("Malformed", `${what} is unreadable`)
+  const tbs = fromBinary(forge.asn1.toDer(cached).getBytes())
+  const fields = children(tbs, readTlv(tbs, 0))
+  const algorithm = fields[fields[0]?.tag === 0xa0 ? 2 : 1]
+  if (algorithm === undefined) throw new KeystoreFailure("Malformed", `${what} has no signature algorithm`)
+  const signature = [0, ...fromBinary(cert.signature as string)]
+  const signatureValue = [0x03, ...derLength(signature.length), ...signature]
+  const body = [...tbs, ...tbs.subarray(algorithm.start, algorithm.end), ...signatureValue]
+  return new Uint8Array([0x30, ...derLength(body.length), ...body])
+}
+
 const wrongPassphrase = /invalid password|wrong password|could not be verified|failed to decrypt/i
 
 // PKCS#12's own key derivation takes the passphrase as UTF-16 (forge does this right), but PBES2 (AES, openssl's
@@ -165,9 +193,10 @@ export const loadPkcs12 = (bytes: Uint8Array, passphrase: string, alias?: string
   }
   const certBag = forge.pki.oids.certBag!
   const certs = (p12.getBags({ bagType: certBag })[certBag] ?? []).map((bag: Forge.pkcs12.Bag, i: number) => {
-    const asn1 = bag.cert ? forge.pki.certificateToAsn1(bag.cert) : bag.asn1
-    if (asn1 === undefined) throw new KeystoreFailure("Malformed", `certificate ${i} in the PKCS#12 file is unreadable`)
-    return parse(fromBinary(forge.asn1.toDer(asn1).getBytes()), `certificate ${i} in the PKCS#12 file`)
+    const what = `certificate ${i} in the PKCS#12 file`
+    if (bag.asn1 !== undefined) return parse(fromBinary(forge.asn1.toDer(bag.asn1).getBytes()), what)
+    if (!bag.cert) throw new KeystoreFailure("Malformed", `${what} is unreadable`)
+    return parse(originalDer(bag.cert, what), what)
   })
   return assemble(keys, certs)
 }
