@@ -21,7 +21,7 @@
 import type { DirectJob, DirectResponse } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
 import { Cause, Clock, Data, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Random, Semaphore } from "effect"
-import type { ClientError } from "./ClientError.js"
+import { type ClientError, isTransient } from "./ClientError.js"
 import * as DirectClient from "./DirectClient.js"
 import { type DownloadOptions, downloadDocuments, type SignerDocument } from "./internal/pollingDownload.js"
 import { backoffMillis, type Gate, gateFor, gateKey, jitterMillis, postpone } from "./internal/pollingGate.js"
@@ -266,7 +266,10 @@ const loop = <E, R>(
   const report = (error: PollingError) =>
     Effect.gen(function* () {
       const line = error.message
-      yield* error.reason === "Handler" ? Effect.logError(line) : Effect.logWarning(line)
+      // A failure that retrying will not cure (authorization, server identity, a body that cannot be decoded) needs a
+      // person: it is logged as an error, though the worker keeps backing off and trying, to recover once it is fixed.
+      const needsAttention = error.reason === "Handler" || !isTransient(error.cause)
+      yield* needsAttention ? Effect.logError(line) : Effect.logWarning(line)
       if (options.onError !== undefined) yield* options.onError(error).pipe(Effect.catchCause(() => Effect.void))
     })
 
@@ -440,7 +443,8 @@ const loop = <E, R>(
  * Runs a polling worker until interrupted. Interruption is graceful: a change in progress is finished (downloaded,
  * handled, confirmed) and no new poll starts; the interruption completes after that. Fails only when the options are
  * invalid (`ValidationError`, before any request); every other failure is reported (log line, metric, `onError`) and
- * the worker carries on.
+ * the worker carries on, backing off. Failures that retrying cannot cure (e.g. `BrokerNotAuthorized`, a wrong server
+ * identity) are logged as errors, so that a person notices; the worker recovers by itself once they are fixed.
  *
  * Run several for more throughput: workers on the same queue in one process take turns polling and handle changes
  * concurrently.
