@@ -157,3 +157,16 @@ export const make = (input: MakeInput): Effect.Effect<string, BundleError | Keys
       )
     )
   })
+
+/**
+ * {@link make} for code without Effect: resolves with the `signatures.xml` text or rejects with the `BundleError` /
+ * `KeystoreError`.
+ *
+ * @example
+ * ```ts
+ * const xml = await XadesSignature.makePromise({ files, keystore, signingTime: new Date() })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const makePromise = (input: MakeInput): Promise<string> => Effect.runPromise(make(input))

@@ -186,6 +186,12 @@ describe("XadesSignature.make", () => {
     }),
   )
 
+  it("makePromise resolves with the same text and rejects with the tagged error", async () => {
+    const input = { files: sampleFiles(), keystore: keystoreOf(pki.seid1), signingTime: new Date(Date.UTC(2026, 0, 1)) }
+    expect(await XadesSignature.makePromise(input)).toBe(await Effect.runPromise(XadesSignature.make(input)))
+    await expect(XadesSignature.makePromise({ ...input, files: [] })).rejects.toBeInstanceOf(BundleError)
+  })
+
   it("encodes Reference URIs like java.net.URLEncoder (identity for safe names)", () => {
     expect(XadesSignature.referenceUri("0000_kontrakt.pdf")).toBe("0000_kontrakt.pdf")
     expect(XadesSignature.referenceUri("dokument (2).pdf")).toBe("dokument+%282%29.pdf")
