@@ -218,6 +218,32 @@ describe("DocumentBundle.make", () => {
     }),
   )
 
+  it.effect("20 documents with identical titles become 20 distinct, signed entries", () =>
+    Effect.gen(function* () {
+      const twenty = DirectJob.makeOrThrow(
+        validInput({
+          documents: Array.from({ length: 20 }, (_, i) => ({
+            title: "Vedlegg – å lese!",
+            bytes: pdfLike(4000, 0.5, i),
+          })),
+        }),
+      )
+      const bundle = yield* DocumentBundle.make(twenty, keystore, { signingTime })
+      const entries = entriesOf(bundle.bytes)
+      const names = entries.map(([name]) => name)
+      expect(new Set(names).size).toBe(22)
+      // The en dash is outside the safe alphabet: Java maps it to alphabet[0x2013 % 39] = "i".
+      expect(names[0]).toBe("0000_vedlegg_i_aa_lese_.pdf")
+      expect(names[19]).toBe("0019_vedlegg_i_aa_lese_.pdf")
+      const verified = verifyXades(
+        new TextDecoder().decode(entries[21]![1]),
+        new Map(entries.slice(0, 21).map(([n, b]) => [n, b])),
+      )
+      expect(verified.references).toHaveLength(22)
+      expect(xmlsec1(extract(bundle.bytes)).status).toBe(0)
+    }),
+  )
+
   it.effect("is deterministic for the same inputs, time and zone; the time changes the bytes", () =>
     Effect.gen(function* () {
       const a = yield* DocumentBundle.make(job, keystore, { signingTime, timeZone: "Europe/Oslo" })
