@@ -8,6 +8,7 @@ import { Agent, request } from "undici"
 import * as Simulator from "../src/Simulator.js"
 import { buildRequest } from "./support/bundle.js"
 import { agentFor, call, collectedXml, xmlText } from "./support/client.js"
+import { opensslCmsVerify, pdfSignatureParts } from "./support/pdfSignature.js"
 import { schemaErrors } from "./support/schema.js"
 import { BROKER, type Harness, start, statusOf, tokenOf } from "./support/setup.js"
 
@@ -214,6 +215,14 @@ describe("status by token", () => {
     expect(new TextDecoder().decode(pades.bytes.subarray(0, 5))).toBe("%PDF-")
     // A cover page, then the original document's page.
     expect((await PDFDocument.load(pades.bytes)).getPageCount()).toBeGreaterThanOrEqual(2)
+    // Sealed by the simulated e-ID: openssl verifies the PDF signature against the e-ID CA, not the API's CA.
+    expect(Buffer.from(pades.bytes).toString("latin1")).toContain("/SubFilter /adbe.pkcs7.detached")
+    const { data, cms } = pdfSignatureParts(pades.bytes)
+    expect(await opensslCmsVerify(cms, data, h.sim.pki.eidCaCertificatePem)).toBe(true)
+    expect(await opensslCmsVerify(cms, data, h.sim.pki.caCertificatePem)).toBe(false)
+    const tampered = Buffer.from(data)
+    tampered[200] = tampered[200]! ^ 1
+    expect(await opensslCmsVerify(cms, tampered, h.sim.pki.eidCaCertificatePem)).toBe(false)
     const confirm = await call(h.a, "POST", s.confirmationUrl!)
     expect(confirm.status).toBe(200)
     // downloads keep working after confirmation

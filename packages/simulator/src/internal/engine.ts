@@ -98,6 +98,8 @@ export class Engine {
           status: s.status,
           ...(s.signedAt === undefined ? {} : { signedAt: new Date(s.signedAt) }),
         })),
+        // Like the real PAdES, the file carries a PDF signature a reader can check (here by the simulated e-ID).
+        seal: this.options.pki.eid,
       })
       job.pades = { version: job.version, bytes }
       bytes.catch(() => {

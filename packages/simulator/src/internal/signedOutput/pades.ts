@@ -1,7 +1,7 @@
 /**
  * The job's PAdES as the real service lays it out (PROTOCOL.md §11): a cover page listing the signers and the
- * documents, the original documents, and a footer on every page naming the signers. Without the embedded
- * signatures the real one carries: this is a plain, valid PDF.
+ * documents, the original documents, and a footer on every page naming the signers. The real one embeds the
+ * signers' signatures; this one can carry a single invisible seal by the simulated e-ID instead (`seal`).
  */
 import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib"
 import type { Credentials } from "../../Pki.js"
