@@ -394,15 +394,30 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
               ).pipe(Effect.andThen(attempts(n + 1))),
           ),
         )
-      return attempts(0).pipe(
-        Effect.onExit((exit) => {
-          if (exit._tag === "Success") return Effect.logDebug(`signering ${spec.operation} ok`)
-          const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
-          // Answers a caller handles routinely (429, token and ceremony states) are debug; breakage is a warning.
-          const routine = tags.every((t) => !["TransportError", "UnexpectedResponse", "DecodeError", "Die"].includes(t))
-          const line = `signering ${spec.operation} failed: ${tags.join(", ")}`
-          return routine ? Effect.logDebug(line) : Effect.logWarning(line)
-        }),
+      return Effect.suspend(() => {
+        const started = performance.now()
+        return attempts(0).pipe(
+          Effect.onExit((exit) => {
+            const durationMs = Math.round(performance.now() - started)
+            if (exit._tag === "Success") {
+              return Effect.logDebug(`signering ${spec.operation} ok`).pipe(
+                Effect.annotateLogs("durationMs", durationMs),
+              )
+            }
+            const tags = exit.cause.reasons.map((r) =>
+              r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag,
+            )
+            // Answers a caller handles routinely (429, token and ceremony states) are debug; breakage is a warning.
+            const routine = tags.every(
+              (t) => !["TransportError", "UnexpectedResponse", "DecodeError", "Die"].includes(t),
+            )
+            const line = `signering ${spec.operation} failed: ${tags.join(", ")}`
+            return (routine ? Effect.logDebug(line) : Effect.logWarning(line)).pipe(
+              Effect.annotateLogs("durationMs", durationMs),
+            )
+          }),
+        )
+      }).pipe(
         Effect.annotateLogs({ operation: spec.operation, method: ctx.method, url: ctx.url, ...spec.annotations }),
         Effect.withSpan(
           `DirectClient.${spec.operation}`,

@@ -308,7 +308,19 @@ describe("redaction", () => {
     const error = await observed(Effect.flip(client.getStatus(job.statusUrl!, wrongToken)))
     const redirectToken = new URL(job.signers[0]!.redirectUrl).toString().split(/[#/=]/).at(-1)!
 
-    expect(lines.length).toBeGreaterThanOrEqual(3)
+    // One line per operation, with the operation, method, masked URL and duration.
+    expect(lines).toHaveLength(3)
+    const parsed = lines.map((l) => JSON.parse(l) as { message: string; annotations: Record<string, unknown> })
+    expect(parsed.map((l) => l.message)).toEqual([
+      "signering create ok",
+      "signering getStatus ok",
+      "signering getStatus failed: InvalidStatusQueryToken",
+    ])
+    for (const l of parsed) {
+      expect(l.annotations.method).toBeDefined()
+      expect(l.annotations.url).toBeDefined()
+      expect(l.annotations.durationMs).toBeTypeOf("number")
+    }
     const spanText = JSON.stringify(
       spans.map((s) => ({ name: s.name, attributes: Object.fromEntries(s.attributes) })),
       (_k, v) => (typeof v === "bigint" ? String(v) : v),
