@@ -16,7 +16,14 @@ import { Data } from "effect"
 
 export type { BundleError, DecodeError, KeystoreError, ValidationError } from "@signering/protocol"
 
-/** The client operations, as named on `DirectClient`. */
+/**
+ * The client operations, as named on `DirectClient`.
+ *
+ * @example
+ * ```ts
+ * if (error._tag === "TransportError" && error.operation === "create") checkBeforeRecreating()
+ * ```
+ */
 export type Operation =
   | "create"
   | "requestNewRedirectUrl"
@@ -27,7 +34,14 @@ export type Operation =
   | "getPades"
   | "deleteDocuments"
 
-/** Where a failure happened. Present on every error that concerns a request. */
+/**
+ * Where a failure happened. Present on every error that concerns a request.
+ *
+ * @example
+ * ```ts
+ * console.error(`${error.operation} ${error.method} ${error.url} → ${error.status} ${error.errorCode ?? ""}`)
+ * ```
+ */
 export interface RequestContext {
   readonly operation: Operation
   readonly method: string
@@ -178,7 +192,14 @@ export class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<
   }
 }
 
-/** Why a request failed below HTTP. */
+/**
+ * Why a request failed below HTTP.
+ *
+ * @example
+ * ```ts
+ * if (error._tag === "TransportError" && error.reason === "TlsHandshake") alertOps(error.hint)
+ * ```
+ */
 export type TransportFailureReason =
   | "Connect"
   | "TlsHandshake"
@@ -247,7 +268,14 @@ export class ServerIdentityError extends Data.TaggedError("ServerIdentityError")
   }
 }
 
-/** Union of every error the client produces (including the protocol errors it passes through). */
+/**
+ * Union of every error the client produces (including the protocol errors it passes through).
+ *
+ * @example
+ * ```ts
+ * const describe = (e: ClientError.ClientError) => `${e._tag}: ${e.message}`
+ * ```
+ */
 export type ClientError =
   | ValidationError
   | DecodeError

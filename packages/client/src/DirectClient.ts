@@ -40,7 +40,14 @@ import { userAgent } from "./internal/userAgent.js"
 // Options
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Timeouts per attempt. API calls bound the whole exchange; downloads bound the wait for headers and each chunk. */
+/**
+ * Timeouts per attempt. API calls bound the whole exchange; downloads bound the wait for headers and each chunk.
+ *
+ * @example
+ * ```ts
+ * DirectClient.layer({ environment, timeouts: { api: "20 seconds", download: "5 minutes" } })
+ * ```
+ */
 export interface Timeouts {
   /** Every API call (create, status, poll, confirm, delete, redirect URL). Default 30 seconds. */
   readonly api?: Duration.Input | undefined
@@ -48,7 +55,14 @@ export interface Timeouts {
   readonly download?: Duration.Input | undefined
 }
 
-/** Retries for operations that are safe to repeat. `false` switches them off. */
+/**
+ * Retries for operations that are safe to repeat. `false` switches them off.
+ *
+ * @example
+ * ```ts
+ * DirectClient.layer({ environment, retry: { times: 5, base: "500 millis" } })
+ * ```
+ */
 export interface RetryOptions {
   /** Retries after the first attempt. Default 3. */
   readonly times?: number | undefined
@@ -59,6 +73,15 @@ export interface RetryOptions {
 /**
  * Everything the client needs. Only `environment` is required; `keystore` is needed to sign the document
  * bundle in `create` (unless you pass a prebuilt bundle).
+ *
+ * @example
+ * ```ts
+ * const options: DirectClient.Options = {
+ *   environment: Environment.difitest,
+ *   sender: { organizationNumber: "123456789" },
+ *   keystore,
+ * }
+ * ```
  */
 export interface Options {
   readonly environment: Environment.Environment
@@ -85,16 +108,39 @@ export interface Options {
 // Results
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A job input whose sender may be left out: the client's default sender is used then. */
+/**
+ * A job input whose sender may be left out: the client's default sender is used then.
+ *
+ * @example
+ * ```ts
+ * const input: DirectClient.JobInput = { title, documents, signers, exitUrls } // sender: the default
+ * ```
+ */
 export type JobInput = Omit<DirectJob.DirectJobInput, "sender"> & { readonly sender?: DirectJob.Sender | undefined }
 
-/** Options for `create`. */
+/**
+ * Options for `create`.
+ *
+ * @example
+ * ```ts
+ * const bundle = yield* DocumentBundle.make(job, keystore)
+ * yield* client.create(job, { bundle })
+ * ```
+ */
 export interface CreateOptions {
   /** A document bundle (ASiC-E zip bytes) built earlier for this very job; skips building and signing. */
   readonly bundle?: Uint8Array | { readonly bytes: Uint8Array } | undefined
 }
 
-/** The answer to `create`, plus the sender the job was created for (needed for status queries and polling). */
+/**
+ * The answer to `create`, plus the sender the job was created for (needed for status queries and polling).
+ *
+ * @example
+ * ```ts
+ * const job = yield* client.create(input)
+ * persist(job.signatureJobId, job.statusUrl, job.sender)
+ * ```
+ */
 export interface CreatedJob extends DirectResponse.JobResponse {
   readonly sender: DirectJob.Sender
 }
@@ -102,6 +148,13 @@ export interface CreatedJob extends DirectResponse.JobResponse {
 /**
  * The answer to a poll. Both variants carry the time the next poll is permitted: after a change the service
  * normally permits the next poll at once; after "no changes" it asks for a pause (10 minutes in production).
+ *
+ * @example
+ * ```ts
+ * const change = yield* client.getStatusChange()
+ * if (change._tag === "StatusChange") yield* handle(change.status)
+ * yield* sleepUntil(change.nextPermittedPollTime)
+ * ```
  */
 export type StatusChange =
   | { readonly _tag: "NoChanges"; readonly nextPermittedPollTime: Date }
@@ -111,7 +164,15 @@ export type StatusChange =
       readonly nextPermittedPollTime: Date
     }
 
-/** A download as a stream, with its length when the server sent one. The stream can be consumed once. */
+/**
+ * A download as a stream, with its length when the server sent one. The stream can be consumed once.
+ *
+ * @example
+ * ```ts
+ * const { stream, contentLength } = yield* client.getPades(status.padesUrl!)
+ * yield* Stream.run(stream, sink)
+ * ```
+ */
 export interface Download {
   readonly stream: Stream.Stream<Uint8Array, ClientError>
   /** `Content-Length`, when the server sent it. */
@@ -119,19 +180,54 @@ export interface Download {
   readonly contentType: string | undefined
 }
 
-/** Anything that points to a signer: the signer from a create response, or the persisted signer URL alone. */
+/**
+ * Anything that points to a signer: the signer from a create response, or the persisted signer URL alone.
+ *
+ * @example
+ * ```ts
+ * yield* client.requestNewRedirectUrl(job.signers[0]!) // or the persisted signer URL string
+ * ```
+ */
 export type SignerTarget = string | { readonly href: string }
 
-/** What `confirm` needs: a status (it confirms only when there is a confirmation URL). */
+/**
+ * What `confirm` needs: a status (it confirms only when there is a confirmation URL).
+ *
+ * @example
+ * ```ts
+ * yield* client.confirm(status) // nothing is sent when status.confirmationUrl is absent
+ * ```
+ */
 export type Confirmable = { readonly confirmationUrl?: string | undefined }
 
-/** What `deleteDocuments` needs: the URL, or a status carrying it. */
+/**
+ * What `deleteDocuments` needs: the URL, or a status carrying it.
+ *
+ * @example
+ * ```ts
+ * yield* client.deleteDocuments(status) // or status.deleteDocumentsUrl
+ * ```
+ */
 export type Deletable = string | { readonly deleteDocumentsUrl?: string | undefined }
 
-/** A download URL, or an entry of `xadesUrls` / a signer status with its `xadesUrl`. */
+/**
+ * A download URL, or an entry of `xadesUrls` / a signer status with its `xadesUrl`.
+ *
+ * @example
+ * ```ts
+ * yield* client.getXadesBytes(status.xadesUrls[0]!) // or a URL string
+ * ```
+ */
 export type DownloadTarget = string | { readonly url: string }
 
-/** The service: every direct-flow operation. Every method's Effect needs nothing from the environment. */
+/**
+ * The service: every direct-flow operation. Every method's Effect needs nothing from the environment.
+ *
+ * @example
+ * ```ts
+ * const client: DirectClient.Service = yield* DirectClient.DirectClient
+ * ```
+ */
 export interface Service {
   /** The resolved configuration (without secrets), e.g. for a polling worker. */
   readonly config: {
@@ -739,6 +835,11 @@ export const layer = (options: Options): Layer.Layer<DirectClient, ValidationErr
  * - `SIGNERING_API_TIMEOUT`, `SIGNERING_DOWNLOAD_TIMEOUT`: durations such as `30 seconds`
  * - `SIGNERING_RETRIES`: retries for safe operations (0 switches them off)
  * - `SIGNERING_USER_AGENT_SUFFIX`
+ *
+ * @example
+ * ```ts
+ * process.env[DirectClient.configNames.environment] = "difitest"
+ * ```
  */
 export const configNames = {
   environment: "SIGNERING_ENVIRONMENT",

@@ -9,9 +9,22 @@
  * @since 0.1.0
  */
 
-/** The organization number of Posten Bring AS, which the real service's certificate carries. */
+/**
+ * The organization number of Posten Bring AS, which the real service's certificate carries.
+ *
+ * @example
+ * ```ts
+ * Environment.production.serverOrganizationNumber === Environment.POSTEN_ORGANIZATION_NUMBER // true
+ * ```
+ */
 export const POSTEN_ORGANIZATION_NUMBER = "984661185"
 
+/**
+ * @example
+ * ```ts
+ * if (environment.name === "production") requireProductionCertificates()
+ * ```
+ */
 export type Name = "production" | "difitest" | "difiqa" | "custom"
 
 /**

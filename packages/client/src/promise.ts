@@ -11,7 +11,14 @@ import type { HttpClient } from "effect/http"
 import * as DirectClient from "./DirectClient.js"
 import { registerClientRuntime } from "./internal/pollingRuntime.js"
 
-/** Options of {@link createDirectClient}: the client options plus the transport layer. */
+/**
+ * Options of {@link createDirectClient}: the client options plus the transport layer.
+ *
+ * @example
+ * ```ts
+ * createDirectClient({ environment: Environment.difitest, keystore, transport: NodeTlsTransport.layer({ keystore, trustAnchors }) })
+ * ```
+ */
 export interface PromiseClientOptions extends DirectClient.Options {
   /**
    * The transport: a layer providing effect's `HttpClient`, such as `NodeTlsTransport.layer({ keystore, trustAnchors })`
@@ -20,14 +27,30 @@ export interface PromiseClientOptions extends DirectClient.Options {
   readonly transport: Layer.Layer<HttpClient.HttpClient, unknown>
 }
 
-/** A download as a web `ReadableStream`, with its length when the server sent one. */
+/**
+ * A download as a web `ReadableStream`, with its length when the server sent one.
+ *
+ * @example
+ * ```ts
+ * const { stream } = await client.getPades(status.padesUrl!)
+ * await stream.pipeTo(Writable.toWeb(createWriteStream("signed.pdf")))
+ * ```
+ */
 export interface PromiseDownload {
   readonly stream: ReadableStream<Uint8Array>
   readonly contentLength: number | undefined
   readonly contentType: string | undefined
 }
 
-/** The Promise client: the operations of `DirectClient` plus `close()`. */
+/**
+ * The Promise client: the operations of `DirectClient` plus `close()`.
+ *
+ * @example
+ * ```ts
+ * const client: PromiseDirectClient = createDirectClient(options)
+ * await client.close()
+ * ```
+ */
 export interface PromiseDirectClient {
   readonly create: (
     job: DirectClient.JobInput | DirectJob.DirectJob,
