@@ -5,8 +5,13 @@
  * (~0.5 s here), far too slow for a service. This keeps one long-lived worker that compiles the module once and
  * instantiates it per validation (the Emscripten program runs `main` once per instance), which brings a
  * validation down to milliseconds. The worker is unref'd while idle so it never keeps a process alive.
+ *
+ * Most of a run is fixed cost (a fresh wasm instance and memory, compiling the schema), so validations that arrive
+ * while a run is in flight wait and go together into the next run, one file per document under a private name, and
+ * xmllint's output is split back per request. Any output that cannot be attributed with certainty sends the batch
+ * back to one run per request, so one request's errors never reach another's answer.
  */
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
@@ -159,22 +164,200 @@ export const validateDirect = async (files: ReadonlyArray<XmlFile>): Promise<Val
     cache.set(key, cached)
     return cached
   }
-  const result = await validateUncached(files)
+  const result = await enqueue(files)
   cache.set(key, result)
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!)
   return result
 }
 
-const validateUncached = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
+/** How validations were run since start (for tests and the benchmark). */
+export const validationStats = {
+  /** xmllint runs, single or batched. */
+  runs: 0,
+  /** Runs that validated more than one request. */
+  batchedRuns: 0,
+  /** Requests validated in batched runs. */
+  batchedRequests: 0,
+  /** Batches whose output could not be attributed with certainty and were re-run one request at a time. */
+  fallbacks: 0,
+}
+
+interface Queued {
+  readonly files: ReadonlyArray<XmlFile>
+  readonly resolve: (r: ValidationResult) => void
+  readonly reject: (e: unknown) => void
+}
+
+// Bounds on one batched run: libxml2 holds every document in the wasm memory at once.
+const MAX_BATCH_REQUESTS = 64
+const MAX_BATCH_BYTES = 16 * 1024 * 1024
+
+const queue: Array<Queued> = []
+let draining = false
+
+const enqueue = (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> =>
+  new Promise<ValidationResult>((resolve, reject) => {
+    queue.push({ files, resolve, reject })
+    if (!draining) void drain()
+  })
+
+const sizeOf = (files: ReadonlyArray<XmlFile>): number =>
+  files.reduce(
+    (n, f) => n + (typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.byteLength),
+    0,
+  )
+
+// One run at a time: the first request after an idle spell runs at once, the ones arriving meanwhile share the next.
+const drain = async (): Promise<void> => {
+  draining = true
+  try {
+    while (queue.length > 0) {
+      const batch: Array<Queued> = [queue.shift()!]
+      let bytes = sizeOf(batch[0]!.files)
+      while (queue.length > 0 && batch.length < MAX_BATCH_REQUESTS) {
+        const size = sizeOf(queue[0]!.files)
+        if (bytes + size > MAX_BATCH_BYTES) break
+        bytes += size
+        batch.push(queue.shift()!)
+      }
+      await runBatch(batch)
+    }
+  } finally {
+    draining = false
+  }
+}
+
+const runBatch = async (batch: ReadonlyArray<Queued>): Promise<void> => {
+  if (batch.length > 1) {
+    const results = await validateTogether(batch.map((q) => q.files)).catch(() => undefined)
+    if (results) {
+      validationStats.batchedRuns++
+      validationStats.batchedRequests += batch.length
+      for (const [i, q] of batch.entries()) q.resolve(results[i]!)
+      return
+    }
+    validationStats.fallbacks++
+  }
+  for (const q of batch) {
+    await validateAlone(q.files).then(q.resolve, q.reject)
+  }
+}
+
+const errorLines = (stderr: string): Array<string> =>
+  stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+
+/** One xmllint run for one request's files. */
+export const validateAlone = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
   const schemas = loadSchemas()
+  validationStats.runs++
   const { exitCode, stderr } = await xmllint(
     [...files, ...schemas],
     ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.fileName)],
   )
-  const errors = stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.endsWith(" validates") && !l.endsWith(" fails to validate"))
+  const errors = errorLines(stderr).filter((l) => !l.endsWith(" validates") && !l.endsWith(" fails to validate"))
   if (exitCode === 0) return { valid: true, errors: [] }
   return { valid: false, errors: errors.length > 0 ? errors : [`xmllint exit code ${exitCode}`] }
+}
+
+// libxml2's error line: `<file>:<line>: <domain> <level> : <message>` (`warning: …` for I/O). Parser errors are
+// followed by the offending source line and a caret line, which carry no file name.
+const ERROR_LINE = /^:\d+: [^:]*(error|warning) ?: /
+
+/**
+ * Validates several requests' files in one xmllint run and splits the output back per request, or answers
+ * undefined when any line cannot be attributed with certainty (the caller then validates them one by one).
+ */
+export const validateTogether = async (
+  requests: ReadonlyArray<ReadonlyArray<XmlFile>>,
+): Promise<Array<ValidationResult> | undefined> => {
+  // Unguessable names: a document cannot forge another file's error line by quoting its name in a context line.
+  const nonce = `v${randomBytes(8).toString("hex")}-`
+  const files = requests.flatMap((files, r) =>
+    files.map((f, i) => ({
+      batchName: `${nonce}${r}-${i}.xml`,
+      request: r,
+      original: f.fileName,
+      contents: f.contents,
+    })),
+  )
+  const schemas = loadSchemas()
+  validationStats.runs++
+  const { exitCode, stderr } = await xmllint(
+    [...files.map((f) => ({ fileName: f.batchName, contents: f.contents })), ...schemas],
+    ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.batchName)],
+  )
+  return splitBatchOutput(requests.length, files, nonce, exitCode, stderr)
+}
+
+/** A file of a batched run: its private name in the run, the request it belongs to, and the caller's name for it. */
+export interface BatchFile {
+  readonly batchName: string
+  readonly request: number
+  readonly original: string
+}
+
+/**
+ * Splits one batched run's output into per-request results, with the callers' file names back in the error lines;
+ * undefined when any line cannot be attributed with certainty. `files` are in the order given to xmllint.
+ */
+export const splitBatchOutput = (
+  requestCount: number,
+  files: ReadonlyArray<BatchFile>,
+  nonce: string,
+  exitCode: number,
+  stderr: string,
+): Array<ValidationResult> | undefined => {
+  if (exitCode < 0) return undefined
+  const outcome = files.map(() => undefined as "validates" | "fails" | undefined)
+  const lines = files.map((): Array<string> => [])
+  // xmllint handles the files in order, so attribution only moves forward; context lines follow their error line.
+  let current = -1
+  // After an error line: at most one source line, then the caret line that ends the context.
+  let context: "none" | "source-or-caret" | "caret" = "none"
+  for (const line of errorLines(stderr)) {
+    let owner = -1
+    for (let f = Math.max(current, 0); f < files.length; f++) {
+      if (line.startsWith(files[f]!.batchName)) {
+        owner = f
+        break
+      }
+    }
+    if (owner === -1) {
+      // The line names no file of this batch (or an earlier one): only a parser error's context lines may do that.
+      if (current === -1 || context === "none" || line.includes(nonce)) return undefined
+      if (line === "^") context = "none"
+      else if (context === "source-or-caret") context = "caret"
+      else return undefined
+      lines[current]!.push(line)
+      continue
+    }
+    const name = files[owner]!.batchName
+    const rest = line.slice(name.length)
+    if (outcome[owner] !== undefined) return undefined
+    current = owner
+    context = "none"
+    if (rest === " validates") outcome[owner] = "validates"
+    else if (rest === " fails to validate") outcome[owner] = "fails"
+    else if (ERROR_LINE.test(rest)) {
+      if (rest.includes(nonce)) return undefined
+      lines[owner]!.push(files[owner]!.original + rest)
+      context = "source-or-caret"
+    } else return undefined
+  }
+  const results: Array<ValidationResult> = []
+  let anyInvalid = false
+  for (let r = 0; r < requestCount; r++) {
+    const mine = files.flatMap((f, i) => (f.request === r ? [i] : []))
+    const valid = mine.every((i) => outcome[i] === "validates" && lines[i]!.length === 0)
+    const errors = mine.flatMap((i) => lines[i]!)
+    // An invalid file must have said why: a failure without any attributed line is not understood.
+    if (!valid && mine.some((i) => outcome[i] !== "validates" && lines[i]!.length === 0)) return undefined
+    anyInvalid ||= !valid
+    results.push(valid ? { valid: true, errors: [] } : { valid: false, errors })
+  }
+  if (anyInvalid === (exitCode === 0)) return undefined
+  return results
 }
