@@ -161,7 +161,7 @@ describe("retries", () => {
 describe("timeouts", () => {
   it("fails a slow poll with a Timeout transport error after the API timeout, without retrying", async () => {
     const c = await h.client({ timeouts: { api: "250 millis" } })
-    h.sim.faults.inject({ route: "poll", kind: "latency", ms: 2_000 })
+    h.sim.faults.inject({ route: "poll", kind: "latency", ms: 5_000 })
     const calls = h.transport.calls()
     const started = Date.now()
     const error = await h.run(Effect.flip(c.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "slow" })))
@@ -169,7 +169,7 @@ describe("timeouts", () => {
     expect(error).toBeInstanceOf(TransportError)
     expect((error as TransportError).reason).toBe("Timeout")
     expect(elapsed).toBeGreaterThanOrEqual(240)
-    expect(elapsed).toBeLessThan(1_500)
+    expect(elapsed).toBeLessThan(4_000)
     expect(h.transport.calls() - calls).toBe(1)
   })
 })
