@@ -5,10 +5,11 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import { DirectXml } from "@signering/protocol"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { fetch as undiciFetch } from "undici"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { TransportError } from "../src/ClientError.js"
 import * as DirectClient from "../src/DirectClient.js"
 import * as Environment from "../src/Environment.js"
 import { VERSION } from "../src/internal/userAgent.js"
@@ -77,6 +78,12 @@ beforeAll(async () => {
         )
       }
       if (path.endsWith("/status")) return xml(statusXml(base))
+      if (path.endsWith("/stalled/pades")) {
+        // Headers and a first chunk, then silence: a download that stalls mid-body.
+        res.writeHead(200, { "content-type": "application/pdf", "content-length": "1000" })
+        res.write("%PDF-1.7\n")
+        return
+      }
       if (path.endsWith("/pades")) {
         res.writeHead(200, { "content-type": "application/pdf", "content-length": "9" })
         return res.end("%PDF-1.7\n")
@@ -89,7 +96,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   root = `http://127.0.0.1:${(server.address() as { port: number }).port}/api`
 })
-afterAll(() => new Promise((resolve) => server.close(resolve)))
+afterAll(
+  () =>
+    new Promise((resolve) => {
+      server.close(resolve)
+      server.closeAllConnections()
+    }),
+)
 
 const transport = FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch)(undiciFetch as never)))
 
@@ -152,5 +165,28 @@ describe("requests on the wire", () => {
     // Confirm and delete carry no body.
     expect(seen[6]!.body.length).toBe(0)
     expect(seen[7]!.body.length).toBe(0)
+  })
+})
+
+describe("download timeouts", () => {
+  it("a download that stalls mid-body fails with Timeout, streamed or collected", async () => {
+    const client = await Effect.runPromise(
+      DirectClient.make({
+        environment: Environment.custom({ apiRoot: root }),
+        timeouts: { download: "300 millis" },
+        retry: false,
+      }).pipe(Effect.provide(transport)),
+    )
+    const url = `${root}/${ORG_A}/direct/jobs/7/stalled/pades`
+    const started = Date.now()
+    const download = await Effect.runPromise(client.getPades(url))
+    expect(download.contentLength).toBe(1000)
+    const streamed = await Effect.runPromise(Effect.flip(Stream.mkUint8Array(download.stream)))
+    expect(streamed).toBeInstanceOf(TransportError)
+    expect((streamed as TransportError).reason).toBe("Timeout")
+    const collected = await Effect.runPromise(Effect.flip(client.getPadesBytes(url)))
+    expect((collected as TransportError).reason).toBe("Timeout")
+    expect((collected as TransportError).operation).toBe("getPades")
+    expect(Date.now() - started).toBeLessThan(5_000)
   })
 })
