@@ -93,6 +93,11 @@ export interface Options {
   readonly retry?: RetryOptions | false | undefined
   /** Appended to `signering-ts/<version> (<runtime>)`, e.g. `my-app/1.2`. */
   readonly userAgentSuffix?: string | undefined
+  /**
+   * Send the tracing headers (`traceparent`, `b3`) of each request's span to the service. Default `false`: the
+   * service is a third party, and spans stay local unless you choose to share their ids.
+   */
+  readonly propagateTraceHeaders?: boolean | undefined
   /** Options for building the document bundle (time zone of `SigningTime`, a document processor, ...). */
   readonly bundle?: DocumentBundle.Options | undefined
   /** Validation options for job input (e.g. accept synthetic test PINs). */
@@ -368,9 +373,12 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
     // References the transport reads per request (e.g. `FetchHttpClient.Fetch`) are taken from where the client
     // was built, so a layer stack works the same in Effect code and in the Promise API's runtime.
     const built = yield* Effect.context<never>()
+    const propagate = options.propagateTraceHeaders === true
     const http = (yield* HttpClient.HttpClient).pipe(
       HttpClient.transformResponse(
-        Effect.updateContext((input: Context.Context<never>) => Context.merge(built, input)),
+        Effect.updateContext((input: Context.Context<never>) =>
+          Context.add(Context.merge(built, input), HttpClient.TracerPropagationEnabled, propagate),
+        ),
       ),
     )
     const environment = options.environment

@@ -145,6 +145,10 @@ describe("requests on the wire", () => {
       ["DELETE", `/api/${ORG_A}/direct/jobs/7/delete-documents`, "application/xml", ua],
     ])
 
+    // Span ids stay local unless the caller opts in to sharing them with the service.
+    for (const s of seen) expect(Object.keys(s.headers)).not.toEqual(expect.arrayContaining(["traceparent"]))
+    for (const s of seen) expect(s.headers.b3).toBeUndefined()
+
     // create: multipart/mixed, the request XML first, then the zip, no part names.
     const create = seen[0]!
     const boundary = /^multipart\/mixed; boundary=(.+)$/.exec(create.headers["content-type"]!)?.[1]
