@@ -2,6 +2,7 @@
  * The simulator under benchmark, in its own process (as a real server would be): frozen clock at the instant given
  * on the command line, PKI written to the given directory, one JSON line on stdout once listening.
  */
+import { validationStats } from "../src/internal/intake/schema.js"
 import * as Pki from "../src/Pki.js"
 import * as Simulator from "../src/Simulator.js"
 
@@ -16,6 +17,11 @@ process.stdout.write(
 process.on("message", (m) => {
   // CPU time of the whole process (every thread, the xmllint worker included), independent of other load.
   if (m === "counters")
-    process.send?.({ ...sim.counters(), cpuMicros: process.cpuUsage().user + process.cpuUsage().system })
+    process.send?.({
+      ...sim.counters(),
+      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      xmllintRuns: validationStats.runs,
+      fallbacks: validationStats.fallbacks,
+    })
 })
 process.once("SIGTERM", () => void sim.close().then(() => process.exit(0)))

@@ -124,6 +124,18 @@ describe("batched schema validation", () => {
     }
   })
 
+  it("answers the same after runs that used and grew the (reused) wasm memory", async () => {
+    const requests = mixedRequests("d")
+    const first = []
+    for (const r of requests) first.push(await validateAlone(r.files))
+    // a large document makes libxml2 grow its memory beyond the initial 16 MB
+    const big = `<direct-signature-job-request xmlns="${NS}">${"<reference>x</reference>".repeat(400_000)}</direct-signature-job-request>`
+    expect((await validateAlone([{ fileName: "request.xml", contents: big }])).valid).toBe(false)
+    const again = []
+    for (const r of [...requests].reverse()) again.push(await validateAlone(r.files))
+    expect(again.reverse()).toEqual(first)
+  })
+
   it("re-runs a batch one request at a time when a line cannot be attributed with certainty", async () => {
     const nonce = "vfeedface-"
     const files: Array<BatchFile> = [

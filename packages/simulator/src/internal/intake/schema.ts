@@ -37,25 +37,36 @@ const fs = require("node:fs")
 // xmllint-node.js also registers its own message handler; it ignores messages without its key.
 const Module = require(workerData.script)
 const compiled = new WebAssembly.Module(fs.readFileSync(workerData.wasm))
+// Files every run may ask for (the schemas), sent once instead of with every message.
+const common = workerData.common
+let spare
 parentPort.on("message", (msg) => {
   if (!msg || msg.signeringValidate !== true) return
   let stderr = ""
   let stdout = ""
   let done = false
+  const memory = spare ?? new WebAssembly.Memory({ initial: 256, maximum: 2048 })
+  spare = undefined
   const finish = (exitCode) => {
     if (done) return
     done = true
     parentPort.postMessage({ signeringValidate: true, id: msg.id, exitCode, stderr, stdout })
+    // A fresh 16 MB memory per run costs more in garbage collection than zeroing a used one: the program expects
+    // zeroed memory at start (its static data is rewritten at instantiation, the rest must be zero).
+    if (exitCode >= 0) {
+      new Uint8Array(memory.buffer).fill(0)
+      spare = memory
+    }
   }
   try {
     Module({
-      inputFiles: msg.inputFiles,
+      inputFiles: msg.withCommon ? msg.inputFiles.concat(common) : msg.inputFiles,
       arguments: msg.args,
       print(text) { if (msg.captureStdout) stdout += text + "\\n" },
       printErr(text) { stderr += text + "\\n" },
       onExit: finish,
       onAbort(reason) { stderr += "WASM Abort: " + reason + "\\n"; finish(-1) },
-      wasmMemory: new WebAssembly.Memory({ initial: 256, maximum: 2048 }),
+      wasmMemory: memory,
       instantiateWasm(imports, receive) {
         const instance = new WebAssembly.Instance(compiled, imports)
         receive(instance, compiled)
@@ -89,7 +100,7 @@ const getWorker = (): Worker => {
   const script = require.resolve("xmllint-wasm/xmllint-node.js")
   const w = new Worker(workerSource, {
     eval: true,
-    workerData: { script, wasm: path.join(path.dirname(script), "xmllint.wasm") },
+    workerData: { script, wasm: path.join(path.dirname(script), "xmllint.wasm"), common: loadSchemas() },
   })
   w.on("message", (msg: RunResult & { signeringValidate?: boolean; id: number }) => {
     if (msg?.signeringValidate !== true) return
@@ -111,18 +122,22 @@ const getWorker = (): Worker => {
   return w
 }
 
-/** Runs xmllint with the given in-memory files and arguments (stdout only when asked for). */
+/**
+ * Runs xmllint with the given in-memory files and arguments (stdout only when asked for); `withSchemas` adds
+ * `direct.xsd` and `common.xsd`, which the worker already holds.
+ */
 export const xmllint = (
   inputFiles: ReadonlyArray<XmlFile>,
   args: ReadonlyArray<string>,
   captureStdout = false,
+  withSchemas = false,
 ): Promise<RunResult> =>
   new Promise<RunResult>((resolve, reject) => {
     const w = getWorker()
     const id = nextId++
     pending.set(id, { resolve, reject })
     w.ref()
-    w.postMessage({ signeringValidate: true, id, inputFiles, args, captureStdout })
+    w.postMessage({ signeringValidate: true, id, inputFiles, args, captureStdout, withCommon: withSchemas })
   })
 
 let schemaFiles: ReadonlyArray<XmlFile> | undefined
@@ -251,11 +266,12 @@ const errorLines = (stderr: string): Array<string> =>
 
 /** One xmllint run for one request's files. */
 export const validateAlone = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
-  const schemas = loadSchemas()
   validationStats.runs++
   const { exitCode, stderr } = await xmllint(
-    [...files, ...schemas],
+    files,
     ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.fileName)],
+    false,
+    true,
   )
   const errors = errorLines(stderr).filter((l) => !l.endsWith(" validates") && !l.endsWith(" fails to validate"))
   if (exitCode === 0) return { valid: true, errors: [] }
@@ -283,11 +299,12 @@ export const validateTogether = async (
       contents: f.contents,
     })),
   )
-  const schemas = loadSchemas()
   validationStats.runs++
   const { exitCode, stderr } = await xmllint(
-    [...files.map((f) => ({ fileName: f.batchName, contents: f.contents })), ...schemas],
+    files.map((f) => ({ fileName: f.batchName, contents: f.contents })),
     ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.batchName)],
+    false,
+    true,
   )
   return splitBatchOutput(requests.length, files, nonce, exitCode, stderr)
 }
