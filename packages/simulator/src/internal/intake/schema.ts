@@ -137,7 +137,13 @@ export const xmllint = (
     const id = nextId++
     pending.set(id, { resolve, reject })
     w.ref()
-    w.postMessage({ signeringValidate: true, id, inputFiles, args, captureStdout, withCommon: withSchemas })
+    // Cloning a view copies its whole buffer: a part of the request body would drag the entire body along.
+    const files = inputFiles.map((f) =>
+      typeof f.contents === "string" || f.contents.byteLength === f.contents.buffer.byteLength
+        ? f
+        : { fileName: f.fileName, contents: f.contents.slice() },
+    )
+    w.postMessage({ signeringValidate: true, id, inputFiles: files, args, captureStdout, withCommon: withSchemas })
   })
 
 let schemaFiles: ReadonlyArray<XmlFile> | undefined
