@@ -102,10 +102,23 @@ export type PollResult =
   | { readonly _tag: "Empty"; readonly nextPermittedAt: number }
   | { readonly _tag: "Change"; readonly change: StatusChange; readonly nextPermittedAt: number }
 
-/** 64 hex characters, like the tokens in the specification's examples. */
-export const randomToken = (): string => randomBytes(32).toString("hex")
+// Every job takes several tokens; one call into the CSPRNG per 4 kB instead of one per token.
+let randomPool = Buffer.alloc(0)
+let randomOffset = 0
+const random = (n: number): Buffer => {
+  if (randomOffset + n > randomPool.length) {
+    randomPool = randomBytes(4096)
+    randomOffset = 0
+  }
+  const out = randomPool.subarray(randomOffset, randomOffset + n)
+  randomOffset += n
+  return out
+}
 
-const randomLongBase = (): bigint => BigInt(100_000 + (randomBytes(4).readUInt32BE(0) % 800_000)) * 10n
+/** 64 hex characters, like the tokens in the specification's examples. */
+export const randomToken = (): string => random(32).toString("hex")
+
+const randomLongBase = (): bigint => BigInt(100_000 + (random(4).readUInt32BE(0) % 800_000)) * 10n
 
 const finalStatuses: ReadonlySet<SignerStatus> = new Set(["SIGNED", "REJECTED", "FAILED", "EXPIRED", "NOT_APPLICABLE"])
 
@@ -202,7 +215,7 @@ export class State {
     if (entry === undefined) return undefined
     this.redirectTokens.delete(token)
     entry.signer.redirectToken = undefined
-    const sessionId = randomBytes(12).toString("base64url")
+    const sessionId = random(12).toString("base64url")
     const secret = randomToken()
     this.sessions.set(sessionId, { secret, job: entry.job, signer: entry.signer })
     return { sessionId, secret }
