@@ -11,7 +11,7 @@ import { Effect, Layer, Logger } from "effect"
 import type { HttpClient } from "effect/http"
 import { Agent } from "undici"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { capture, captureError, leaks, secretPem, stats } from "./support/secrets.js"
+import { capture, captureError, findLeaks, leaks, secretPem, stats } from "./support/secrets.js"
 import { ORG, startWorld, type World } from "./support/world.js"
 
 let world: World
@@ -144,5 +144,29 @@ describe("TLS: each misconfiguration is refused with a typed error and a hint", 
   it("secrets: none of the keys, passphrases or PINs appears in any log line or error message", () => {
     expect(stats().capturedTexts).toBeGreaterThan(0)
     expect(leaks()).toEqual([])
+  })
+})
+
+describe("the secrets scanner", () => {
+  it("finds planted secrets of every shape inside longer text, and nothing in masked text", () => {
+    const planted = new Map([
+      ["01017012345", "PIN"],
+      ["a".repeat(20) + "0123456789abcdef0123456789abcdef0123456789ab", "token"],
+      ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIB", "key fragment"],
+      ["pass phrase with spaces!", "passphrase"],
+    ])
+    const found = findLeaks(planted, [
+      { source: "a", text: "signer=01017012345&x" },
+      { source: "b", text: `url?status_query_token=${"a".repeat(20)}0123456789abcdef0123456789abcdef0123456789ab` },
+      { source: "c", text: "xxMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBzz" },
+      { source: "d", text: "error: pass phrase with spaces! was wrong" },
+      { source: "e", text: "signer=010170***** status_query_token=*** key=REDACTED" },
+    ])
+    expect(found.map((f) => [f.secret, f.source])).toEqual([
+      ["PIN", "a"],
+      ["token", "b"],
+      ["key fragment", "c"],
+      ["passphrase", "d"],
+    ])
   })
 })

@@ -81,27 +81,33 @@ const TOKEN_ONLY = /^[A-Za-z0-9+/=_-]+$/
  * over with a window of each secret length and looked up in a set. Secrets with other characters are searched for
  * directly (there are few of them).
  */
-export const leaks = (): ReadonlyArray<Leak> => {
+export const leaks = (): ReadonlyArray<Leak> => findLeaks(secrets, captured)
+
+/** The scan itself, over any secrets and texts (tested on planted secrets, so a silent scanner cannot pass). */
+export const findLeaks = (
+  secretsByValue: ReadonlyMap<string, string>,
+  texts: ReadonlyArray<{ readonly source: string; readonly text: string }>,
+): ReadonlyArray<Leak> => {
   const found: Array<Leak> = []
   const lengths = new Set<number>()
   const odd: Array<string> = []
-  for (const value of secrets.keys()) {
+  for (const value of secretsByValue.keys()) {
     if (TOKEN_ONLY.test(value)) lengths.add(value.length)
     else odd.push(value)
   }
-  for (const { source, text } of captured) {
+  for (const { source, text } of texts) {
     for (const match of text.matchAll(TOKEN_RUN)) {
       const run = match[0]
       for (const length of lengths) {
         for (let i = 0; i + length <= run.length; i++) {
-          const label = secrets.get(run.slice(i, i + length))
+          const label = secretsByValue.get(run.slice(i, i + length))
           if (label !== undefined) found.push({ secret: label, source, at: (match.index ?? 0) + i })
         }
       }
     }
     for (const value of odd) {
       const at = text.indexOf(value)
-      if (at !== -1) found.push({ secret: secrets.get(value)!, source, at })
+      if (at !== -1) found.push({ secret: secretsByValue.get(value)!, source, at })
     }
   }
   return found
