@@ -137,11 +137,12 @@ export const xmllint = (
     const id = nextId++
     pending.set(id, { resolve, reject })
     w.ref()
-    // Cloning a view copies its whole buffer: a part of the request body would drag the entire body along.
+    // Cloning a view copies its whole buffer: a part of the request body would drag the entire body along. (A
+    // Buffer's `slice` is another view, hence the copy through the Uint8Array constructor.)
     const files = inputFiles.map((f) =>
       typeof f.contents === "string" || f.contents.byteLength === f.contents.buffer.byteLength
         ? f
-        : { fileName: f.fileName, contents: f.contents.slice() },
+        : { fileName: f.fileName, contents: new Uint8Array(f.contents) },
     )
     w.postMessage({ signeringValidate: true, id, inputFiles: files, args, captureStdout, withCommon: withSchemas })
   })
