@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
 import { Effect } from "effect"
+import { validationStats } from "../src/internal/intake/schema.js"
 import { buildRequest, minimalPdf, multipart, requestXml } from "./support/bundle.js"
 import { call, collectedXml, xmlText } from "./support/client.js"
 import { schemaErrors } from "./support/schema.js"
@@ -119,6 +120,49 @@ describe("intake", () => {
     })
     expect(r.status).toBe(413)
     expect(xmlText(r.text, "error-code")).toBe("REQUEST_TOO_LARGE")
+  })
+
+  it("answers concurrent creations whose validations share one xmllint run each with its own verdict", async () => {
+    const before = { ...validationStats }
+    // Bursts until one batched run happened (the first request of a burst runs alone, the others usually wait).
+    for (let burst = 0; burst < 5 && validationStats.batchedRuns === before.batchedRuns; burst++) {
+      const kinds = Array.from({ length: 12 }, (_, i) => ({
+        i,
+        kind: (["ok", "element", "manifest"] as const)[i % 3]!,
+      }))
+      const marker = (i: number) => `m${burst}x${i}y`
+      const replies = await Promise.all(
+        kinds.map(({ i, kind }) => {
+          const spec = h.spec({ reference: marker(i) })
+          return h.post(
+            h.orgA,
+            buildRequest(
+              kind === "element"
+                ? { ...spec, requestXml: requestXml(spec).replace("</exit-urls>", `</exit-urls><${marker(i)}/>`) }
+                : kind === "manifest"
+                  ? { ...spec, manifestSender: marker(i) }
+                  : spec,
+            ),
+          )
+        }),
+      )
+      for (const [n, r] of replies.entries()) {
+        const { i, kind } = kinds[n]!
+        if (kind === "ok") {
+          expect(r.status).toBe(200)
+          continue
+        }
+        expect({ status: r.status, code: xmlText(r.text, "error-code") }).toEqual({
+          status: 400,
+          code: "SCHEMA_VALIDATION_ERROR",
+        })
+        const message = xmlText(r.text, "error-message") ?? ""
+        expect(message).toContain(marker(i))
+        for (const other of kinds) if (other.i !== i) expect(message).not.toContain(marker(other.i))
+      }
+    }
+    expect(validationStats.batchedRuns).toBeGreaterThan(before.batchedRuns)
+    expect(validationStats.fallbacks).toBe(before.fallbacks)
   })
 
   it("every XML response validates against the protocol schema files", async () => {

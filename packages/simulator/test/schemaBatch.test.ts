@@ -136,7 +136,7 @@ describe("batched schema validation", () => {
     expect(again.reverse()).toEqual(first)
   })
 
-  it("re-runs a batch one request at a time when a line cannot be attributed with certainty", async () => {
+  it("refuses to split a batch whose output has a line it cannot attribute with certainty (then re-run one by one)", async () => {
     const nonce = "vfeedface-"
     const files: Array<BatchFile> = [
       { batchName: `${nonce}0-0.xml`, request: 0, original: "request.xml" },
