@@ -2,9 +2,12 @@
  * Strict intake seen from outside: create requests over mutual TLS, valid ones from both bundle builders accepted,
  * tampered ones refused with the answer the simulator documents.
  */
+
+import { Readable } from "node:stream"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
 import { Effect } from "effect"
+import { request } from "undici"
 import { validationStats } from "../src/internal/intake/schema.js"
 import { buildRequest, minimalPdf, multipart, requestXml } from "./support/bundle.js"
 import { call, collectedXml, xmlText } from "./support/client.js"
@@ -163,6 +166,26 @@ describe("intake", () => {
     }
     expect(validationStats.batchedRuns).toBeGreaterThan(before.batchedRuns)
     expect(validationStats.fallbacks).toBe(before.fallbacks)
+  })
+
+  it("refuses a chunked request (no Content-Length) with 413 once it passes the size cap while reading", async () => {
+    const chunk = new Uint8Array(1024 * 1024)
+    async function* body() {
+      for (let i = 0; i < 34; i++) yield chunk
+    }
+    const before = h.sim.counters().rejectedCreations
+    const res = await request(`${h.sim.url}/${h.orgA}/direct/signature-jobs`, {
+      method: "POST",
+      dispatcher: h.a,
+      headers: { "content-type": "multipart/mixed; boundary=b", accept: "application/xml" },
+      body: Readable.from(body()),
+    })
+    const text = await res.body.text()
+    expect(res.statusCode).toBe(413)
+    expect(xmlText(text, "error-code")).toBe("REQUEST_TOO_LARGE")
+    expect(h.sim.counters().rejectedCreations).toBe(before + 1)
+    // the connection still serves the next request
+    expect((await call(h.a, "GET", `${h.sim.url}/${h.orgA}`)).status).toBe(200)
   })
 
   it("every XML response validates against the protocol schema files", async () => {
