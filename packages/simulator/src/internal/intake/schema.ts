@@ -6,7 +6,7 @@
  * instantiates it per validation (the Emscripten program runs `main` once per instance), which brings a
  * validation down to milliseconds. The worker is unref'd while idle so it never keeps a process alive.
  *
- * Most of a run is fixed cost (a fresh wasm instance and memory, compiling the schema), so validations that arrive
+ * Most of a run is fixed cost (instantiating the wasm module, compiling the schema), so validations that arrive
  * while a run is in flight wait and go together into the next run, one file per document under a private name, and
  * xmllint's output is split back per request. Any output that cannot be attributed with certainty sends the batch
  * back to one run per request, so one request's errors never reach another's answer.
@@ -175,8 +175,9 @@ const cacheKey = (files: ReadonlyArray<XmlFile>): string => {
 }
 
 /**
- * Validates documents against `direct.xsd` (which includes `common.xsd`), in one libxml2 run.
- * File names must be plain (`request.xml`); they appear in the error lines.
+ * Validates documents against `direct.xsd` (which includes `common.xsd`), in one libxml2 run that may also carry
+ * other requests' documents; the answer holds only these files' lines. File names must be plain (`request.xml`);
+ * they appear in the error lines.
  */
 export const validateDirect = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
   const key = cacheKey(files)
