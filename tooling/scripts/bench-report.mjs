@@ -186,7 +186,16 @@ const summarizeProfile = (file) => {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([k, v]) => `${pct(v)} ${k}`)
+  const hottest = Math.max(
+    0,
+    ...[...frames].filter(([k]) => !k.startsWith("(") && !k.includes("simulator/src")).map(([, v]) => (v / busy) * 100),
+  )
+  const share = (names) => pct(names.reduce((n, c) => n + (components.get(c) ?? 0), 0))
   return {
+    hottest,
+    library: share(["effect", "@signering/client", "@signering/protocol", "@signering/node-tls", "@signering/fetch"]),
+    transport: share(["undici", "native / runtime", "node (crypto)", "node (streams)", "node (net)", "node (tls)"]),
+    server: share(["@signering/simulator"]),
     idle: `${(((total - busy) / total) * 100).toFixed(0)} %`,
     components: top(components, 9),
     frames: top(
@@ -303,6 +312,7 @@ if (missed.length > 0) {
         lines.push(
           `CPU profile of the bench process (\`node --cpu-prof\`, \`${r.profileTarget.args.join(" ")}\` in ${r.profileTarget.cwd}: every candidate of that bench, raw and ours, so it shows what the whole path costs; self time as a share of the busy time, the process was idle ${summary.idle} of the run):`,
           "",
+          `- Library code on the request path (effect, @signering/*): ${summary.library} of the busy time; undici, TLS, sockets and other native work: ${summary.transport}; the simulator's own code (when in process): ${summary.server}.${summary.hottest < 10 ? " No frame takes 10 % or more: no single hot spot, the gap to raw undici is the sum of small per-request costs (see the package's own breakdown)." : ""}`,
           `- By component: ${summary.components.join("; ")}`,
           "- Top frames outside the simulator:",
           ...summary.frames.map((f) => `  - ${f}`),
