@@ -84,3 +84,23 @@ describe("fault injection", () => {
     expect(h.sim.faults.pending()).toEqual([])
   })
 })
+
+describe("a create whose client leaves during injected latency", () => {
+  it("is still logged once the delay is over (its body read does not hang)", async () => {
+    h.sim.faults.inject({ route: "create", kind: "latency", ms: 400 })
+    const before = h.sim.requestLog().filter((e) => e.route === "create").length
+    const controller = new AbortController()
+    const sent = call(h.a, "POST", `${h.sim.url}/${h.orgA}/direct/signature-jobs`, {
+      body: "--b\r\nContent-Type: application/xml\r\n\r\n<x/>\r\n--b--\r\n",
+      headers: { "content-type": "multipart/mixed; boundary=b" },
+      signal: controller.signal,
+    })
+    setTimeout(() => controller.abort(), 100)
+    await expect(sent).rejects.toThrow()
+    const deadline = Date.now() + 5_000
+    while (h.sim.requestLog().filter((e) => e.route === "create").length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(h.sim.requestLog().filter((e) => e.route === "create").length).toBe(before + 1)
+  })
+})

@@ -42,6 +42,12 @@ const readBody = (incoming: IncomingMessage, max: number): Promise<Uint8Array | 
       resolve(undefined)
       return
     }
+    // A client that left while the handler was delayed (injected latency) closed the stream before these
+    // listeners existed: its 'close' will not come again, so waiting would keep the request open forever.
+    if (incoming.destroyed) {
+      reject(new Error("the client left before the request body was read"))
+      return
+    }
     const chunks: Array<Buffer> = []
     let size = 0
     const stop = () => {

@@ -31,11 +31,16 @@ export const call = async (
   dispatcher: Agent,
   method: string,
   url: string,
-  options: { readonly body?: Uint8Array | string; readonly headers?: Record<string, string> } = {},
+  options: {
+    readonly body?: Uint8Array | string
+    readonly headers?: Record<string, string>
+    readonly signal?: AbortSignal
+  } = {},
 ): Promise<Reply> => {
   const res = await request(url, {
     method: method as "GET",
     dispatcher,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     headers: { accept: "application/xml", ...options.headers },
     ...(options.body === undefined ? {} : { body: options.body }),
   })
