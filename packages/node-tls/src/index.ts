@@ -6,7 +6,8 @@
  */
 
 /** @since 0.1.0 */
+export * as BundleDump from "./BundleDump.js"
+/** @since 0.1.0 */
 export * as NodeTlsTransport from "./NodeTlsTransport.js"
-
 /** @since 0.1.0 */
 export * as ServerIdentity from "./ServerIdentity.js"
