@@ -750,7 +750,12 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
       })
     }
 
-    const download = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) => {
+    const getDocument = <A>(
+      operation: "getXades" | "getPades",
+      accept: string,
+      target: DownloadTarget,
+      handle: (response: HttpClientResponse.HttpClientResponse, ctx: RequestContext) => Effect.Effect<A, ClientError>,
+    ) => {
       const url = typeof target === "string" ? target : target.url
       const bad = checkUrl("url", url)
       if (bad !== undefined) return Effect.fail(bad)
@@ -761,45 +766,34 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
         timeout: downloadTimeout,
         retry: "safe",
         accept,
-        handle: (response, ctx): Effect.Effect<Download, ClientError> => {
-          if (response.status !== 200) return failure(ctx, response)
-          const length = Number(response.headers["content-length"])
-          const stalled = new TransportError({ ...ctx, reason: "Timeout", hint: hints.timeout(), code: undefined })
-          const stream = response.stream.pipe(
-            Stream.mapError((e): ClientError => transportError(ctx, e)),
-            // Per chunk: a large PAdES on a slow line may take long, a stalled one must not hang forever.
-            Stream.timeoutOrElse({ duration: downloadTimeout, orElse: () => Stream.fail(stalled) }),
-          )
-          return Effect.succeed({
-            stream,
-            contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
-            contentType: response.headers["content-type"],
-          })
-        },
+        handle: (response, ctx) => (response.status !== 200 ? failure(ctx, response) : handle(response, ctx)),
       })
     }
 
-    // The whole exchange, body included, is one attempt: a body cut short is retried like a failed request.
-    const collect = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) => {
-      const url = typeof target === "string" ? target : target.url
-      const bad = checkUrl("url", url)
-      if (bad !== undefined) return Effect.fail(bad)
-      return request({
-        operation,
-        request: HttpClientRequest.get(url),
-        url,
-        timeout: downloadTimeout,
-        retry: "safe",
-        accept,
-        handle: (response, ctx): Effect.Effect<Uint8Array, ClientError> =>
-          response.status !== 200
-            ? failure(ctx, response)
-            : response.arrayBuffer.pipe(
-                Effect.map((buffer) => new Uint8Array(buffer)),
-                Effect.mapError((e) => transportError(ctx, e)),
-              ),
+    const download = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) =>
+      getDocument(operation, accept, target, (response, ctx): Effect.Effect<Download, ClientError> => {
+        const length = Number(response.headers["content-length"])
+        const stalled = new TransportError({ ...ctx, reason: "Timeout", hint: hints.timeout(), code: undefined })
+        const stream = response.stream.pipe(
+          Stream.mapError((e): ClientError => transportError(ctx, e)),
+          // Per chunk: a large PAdES on a slow line may take long, a stalled one must not hang forever.
+          Stream.timeoutOrElse({ duration: downloadTimeout, orElse: () => Stream.fail(stalled) }),
+        )
+        return Effect.succeed({
+          stream,
+          contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+          contentType: response.headers["content-type"],
+        })
       })
-    }
+
+    // The whole exchange, body included, is one attempt: a body cut short is retried like a failed request.
+    const collect = (operation: "getXades" | "getPades", accept: string, target: DownloadTarget) =>
+      getDocument(operation, accept, target, (response, ctx) =>
+        response.arrayBuffer.pipe(
+          Effect.map((buffer) => new Uint8Array(buffer)),
+          Effect.mapError((e) => transportError(ctx, e)),
+        ),
+      )
 
     const service: Service = {
       config: { environment, sender: options.sender, userAgent: agent },
