@@ -107,8 +107,10 @@ describe("polling", () => {
     clock.advance(10 * MINUTE - 1)
     expect((await poll()).status).toBe(204)
     clock.advance(5_000)
+    const requeued = h.sim.counters().requeued
     const again = await poll()
     expect(again.status).toBe(200)
+    expect(h.sim.counters().requeued).toBe(requeued + 1)
     expect(xmlText(again.text, "signature-job-id")).toBe(job.jobId)
     expect(statusOf(again.text).signers).toEqual(statusOf(first.text).signers)
     const confirmations = h.sim.counters().confirmations
@@ -116,6 +118,7 @@ describe("polling", () => {
     expect(h.sim.counters().confirmations).toBe(confirmations + 1)
     clock.advance(20 * MINUTE)
     expect((await poll()).status).toBe(204)
+    expect(h.sim.counters().requeued).toBe(requeued + 1)
     wait()
   })
 

@@ -351,9 +351,11 @@ const phase = async (name: string, count: number, seed: number, whileRunning?: (
   expect(wrong).toEqual([])
   // No job id twice among the sender's jobs.
   expect(new Set(outcomes.map((o) => o.jobId)).size).toBe(count)
-  // Each change handled; more than once only when a confirmation was lost (at-least-once, as documented).
-  const repeats = [...ledger.handled.values()].filter((s) => s.length > 1).length
-  expect(repeats).toBeLessThanOrEqual(ledger.pollingErrors.get("Confirm") ?? 0)
+  // Each change handled; more than once only when the service handed it out again (at-least-once, as documented):
+  // the worker never re-handles on its own. A change is handed out again only after its confirmation failed or came
+  // later than the re-queue delay (e.g. a confirm retried through a 503 burst), and the simulator counts each re-queue.
+  const repeats = [...ledger.handled.values()].reduce((n, s) => n + Math.max(0, s.length - 1), 0)
+  expect(repeats).toBeLessThanOrEqual(delta.requeued)
   // Only jobs of this phase reach the handlers, and only the polling ones.
   expect([...ledger.handled.keys()].every((id) => polling.some((o) => o.jobId === id))).toBe(true)
   // No duplicate creation: at most one request per create call reached the simulator (a request on a connection the

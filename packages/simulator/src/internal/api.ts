@@ -269,6 +269,7 @@ export const makeApi = (engine: Engine) => {
     route("poll", (c) => {
       counters.polls++
       const result = state.poll(c.req.param("org") ?? "", c.req.query("polling_queue") ?? "")
+      counters.requeued += result.requeued
       const header = { "X-Next-permitted-poll-time": formatDateTime(result.nextPermittedAt) }
       switch (result._tag) {
         case "TooEarly":

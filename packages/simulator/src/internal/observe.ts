@@ -35,6 +35,8 @@ export interface Counters {
   pollsBeforePermittedTime: number
   /** Confirmations (POST confirmation-url). */
   confirmations: number
+  /** Delivered changes put back on their queue because they were not confirmed within the re-queue delay. */
+  requeued: number
   /** Requests refused by the rate limit (429 with `DoSFilter`). */
   rateLimited: number
   /** Requests hit by an injected fault. */
@@ -49,6 +51,7 @@ export const emptyCounters = (): Counters => ({
   pollsEmpty: 0,
   pollsBeforePermittedTime: 0,
   confirmations: 0,
+  requeued: 0,
   rateLimited: 0,
   faults: 0,
 })

@@ -97,10 +97,14 @@ export interface NewJob {
   readonly signers: ReadonlyArray<{ readonly kind: SignerRecord["kind"]; readonly value: string }>
 }
 
-export type PollResult =
+export type PollResult = (
   | { readonly _tag: "TooEarly"; readonly nextPermittedAt: number }
   | { readonly _tag: "Empty"; readonly nextPermittedAt: number }
   | { readonly _tag: "Change"; readonly change: StatusChange; readonly nextPermittedAt: number }
+) & {
+  /** Unconfirmed changes this poll put back on the queue (their re-queue delay had passed). */
+  readonly requeued: number
+}
 
 // Every job takes several tokens; one call into the CSPRNG per 4 kB instead of one per token.
 let randomPool = Buffer.alloc(0)
@@ -312,7 +316,7 @@ export class State {
     this.sweep()
     const now = this.now()
     const q = this.queue(organization, name)
-    if (now < q.nextPermittedAt) return { _tag: "TooEarly", nextPermittedAt: q.nextPermittedAt }
+    if (now < q.nextPermittedAt) return { _tag: "TooEarly", nextPermittedAt: q.nextPermittedAt, requeued: 0 }
     // Unconfirmed changes whose grace period has passed go back to the front of the queue.
     const due = q.inFlight.filter((f) => f.requeueAt <= now)
     if (due.length > 0) {
@@ -322,11 +326,11 @@ export class State {
     const change = q.ready.shift()
     if (change === undefined) {
       q.nextPermittedAt = now + this.options.emptyQueuePollDelayMs
-      return { _tag: "Empty", nextPermittedAt: q.nextPermittedAt }
+      return { _tag: "Empty", nextPermittedAt: q.nextPermittedAt, requeued: due.length }
     }
     q.inFlight.push({ change, requeueAt: now + this.options.unconfirmedRequeueDelayMs })
     q.nextPermittedAt = now
-    return { _tag: "Change", change, nextPermittedAt: now }
+    return { _tag: "Change", change, nextPermittedAt: now, requeued: due.length }
   }
 
   /** Confirmation: delivered changes of this job stop being re-queued. */
