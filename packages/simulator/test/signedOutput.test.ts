@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { PDFArray, PDFDocument, PDFName, PDFRawStream, type PDFRef } from "pdf-lib"
 import { makePades, makeSignerXades } from "../src/internal/signedOutput/index.js"
 import * as Pki from "../src/Pki.js"
+import { opensslCmsVerify, pdfSignatureParts } from "./support/pdfSignature.js"
 
 const run = promisify(execFile)
 
@@ -129,48 +130,6 @@ describe("makePades", () => {
   })
 })
 
-/** The signed byte ranges and the CMS of a PDF signature. */
-const pdfSignatureParts = (bytes: Uint8Array): { data: Buffer; cms: Buffer; range: Array<number> } => {
-  const pdf = Buffer.from(bytes)
-  const m = /\/ByteRange \[ (\d+) (\d+) (\d+) (\d+) \]/.exec(pdf.toString("latin1"))
-  if (!m) throw new Error("no ByteRange")
-  const [a, b, c, d] = m.slice(1).map(Number) as [number, number, number, number]
-  expect(a).toBe(0)
-  expect(c + d).toBe(pdf.length)
-  const hex = Buffer.from(pdf.subarray(b + 1, c - 1).toString("latin1"), "hex")
-  // DER length of the outer SEQUENCE (long form, 2 length bytes for this size)
-  expect(hex[0]).toBe(0x30)
-  expect(hex[1]).toBe(0x82)
-  const cms = hex.subarray(0, 4 + hex.readUInt16BE(2))
-  return { data: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]), cms, range: [a, b, c, d] }
-}
-
-const opensslCmsVerify = async (cms: Buffer, data: Buffer, caFile: string): Promise<boolean> => {
-  const work = await fs.mkdtemp(path.join(dir, "cms-"))
-  await fs.writeFile(path.join(work, "sig.der"), cms)
-  await fs.writeFile(path.join(work, "data.bin"), data)
-  return run("openssl", [
-    "cms",
-    "-verify",
-    "-binary",
-    "-inform",
-    "DER",
-    "-in",
-    path.join(work, "sig.der"),
-    "-content",
-    path.join(work, "data.bin"),
-    "-CAfile",
-    caFile,
-    "-purpose",
-    "any",
-    "-out",
-    path.join(work, "out.bin"),
-  ]).then(
-    () => true,
-    () => false,
-  )
-}
-
 describe("makePades with a seal", () => {
   it("carries an invisible PDF signature over the whole file that openssl verifies against the e-ID CA", async () => {
     const bytes = await makePades({
@@ -187,12 +146,12 @@ describe("makePades with a seal", () => {
     expect(text).toContain("/SubFilter /adbe.pkcs7.detached")
     expect(text).toContain("/FT /Sig")
     const { data, cms } = pdfSignatureParts(bytes)
-    expect(await opensslCmsVerify(cms, data, path.join(dir, "eid-ca.pem"))).toBe(true)
-    expect(await opensslCmsVerify(cms, data, path.join(dir, "ca.pem"))).toBe(false)
+    expect(await opensslCmsVerify(cms, data, pki.eidCaCertificatePem)).toBe(true)
+    expect(await opensslCmsVerify(cms, data, pki.caCertificatePem)).toBe(false)
     // one changed byte in the signed range breaks it
     const changed = Buffer.from(data)
     changed[100] = changed[100]! ^ 1
-    expect(await opensslCmsVerify(cms, changed, path.join(dir, "eid-ca.pem"))).toBe(false)
+    expect(await opensslCmsVerify(cms, changed, pki.eidCaCertificatePem)).toBe(false)
   })
 })
 
