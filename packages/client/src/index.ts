@@ -3,6 +3,11 @@
  *
  * @since 0.1.0
  */
+import { EffectCopy } from "@signering/protocol"
+import { Effect } from "effect"
+
+EffectCopy.register("@signering/client", Effect)
+
 export * as ClientError from "./ClientError.js"
 export {
   BrokerNotAuthorized,

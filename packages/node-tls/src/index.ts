@@ -4,6 +4,10 @@
  *
  * @since 0.1.0
  */
+import { EffectCopy } from "@signering/protocol"
+import { Effect } from "effect"
+
+EffectCopy.register("@signering/node-tls", Effect)
 
 /** @since 0.1.0 */
 export * as BundleDump from "./BundleDump.js"
