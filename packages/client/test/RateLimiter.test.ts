@@ -1,0 +1,95 @@
+/**
+ * The in-process limiter on Effect's TestClock: the sliding window the service enforces (no span of 1 s + margin holds
+ * more than the limit), first come first served, organizations apart, no wait below the limit, and bad options.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import * as RateLimiter from "../src/RateLimiter.js"
+
+/** Starts `n` takes at once and returns the (test-clock) time each one was let through, in order of start. */
+const startTimes = (limiter: RateLimiter.RateLimiter, org: string, n: number) =>
+  Effect.gen(function* () {
+    const times: Array<number> = new Array(n)
+    const fibers = []
+    for (let i = 0; i < n; i++) {
+      fibers.push(
+        yield* Effect.forkChild(
+          limiter.take(org).pipe(
+            Effect.andThen(Clock.currentTimeMillis),
+            Effect.tap((t) =>
+              Effect.sync(() => {
+                times[i] = t
+              }),
+            ),
+          ),
+        ),
+      )
+    }
+    return { times, fibers }
+  })
+
+/** The most starts in any half-open window of `windowMs`. */
+const maxInWindow = (times: ReadonlyArray<number>, windowMs: number) => {
+  const sorted = [...times].sort((a, b) => a - b)
+  let most = 0
+  let from = 0
+  for (let to = 0; to < sorted.length; to++) {
+    while ((sorted[to] as number) - (sorted[from] as number) >= windowMs) from++
+    most = Math.max(most, to - from + 1)
+  }
+  return most
+}
+
+describe("RateLimiter.make", () => {
+  it.effect("lets the first `limit` requests through at once, then spaces them so no 1.1 s span holds more", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make()
+      const { times, fibers } = yield* startTimes(limiter, "123456785", 35)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.joinAll(fibers)
+      const t0 = times[0] as number
+      expect(times.slice(0, 10).every((t) => t === t0)).toBe(true)
+      expect(times[10]).toBe(t0 + 1100)
+      expect(times[20]).toBe(t0 + 2200)
+      expect(times[34]).toBe(t0 + 3300)
+      expect(maxInWindow(times, 1100)).toBe(10)
+      // First come, first served: start times follow the order of the calls.
+      expect(times).toEqual([...times].sort((a, b) => a - b))
+    }),
+  )
+
+  it.effect("keeps organizations apart", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make({ requestsPerSecond: 2, windowMargin: 0 })
+      const a = yield* startTimes(limiter, "111111111", 3)
+      const b = yield* startTimes(limiter, "222222222", 2)
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.joinAll([...a.fibers, ...b.fibers])
+      expect(a.times[2]! - a.times[0]!).toBe(1000)
+      expect(b.times[1]).toBe(b.times[0])
+    }),
+  )
+
+  it.effect("never delays a request below the limit, whatever the history", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make()
+      for (let i = 0; i < 50; i++) {
+        const before = yield* Clock.currentTimeMillis
+        const { fibers, times } = yield* startTimes(limiter, "123456785", 9)
+        yield* Fiber.joinAll(fibers) // would hang on the TestClock if any had to wait
+        expect(times.every((t) => t === before)).toBe(true)
+        yield* TestClock.adjust("1100 millis")
+      }
+    }),
+  )
+
+  it("refuses bad options with the field and the limit", () => {
+    expect(() => RateLimiter.make({ requestsPerSecond: 0 })).toThrow(
+      "Invalid rate limiter option requestsPerSecond: must be an integer from 1 to 100000, got 0",
+    )
+    expect(() => RateLimiter.make({ requestsPerSecond: 2.5 })).toThrow(RateLimiter.InvalidOptions)
+    expect(() => RateLimiter.make({ windowMargin: -1 })).toThrow("windowMargin: must be from 0 to 60 s, got -1 ms")
+    expect(RateLimiter.tokenBucket).toBe(RateLimiter.make)
+  })
+})
