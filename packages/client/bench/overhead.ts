@@ -4,6 +4,7 @@
  * client). CPU time per operation, medians over rounds. Run: node --conditions=@signering/source --import tsx bench/overhead.ts
  */
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
+import { DirectServerXml } from "@signering/protocol/server"
 import { Pki } from "@signering/simulator"
 import { Context, Duration, Effect, Layer, References, Schedule } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
@@ -25,7 +26,7 @@ const job = DirectJob.makeOrThrow({
   exitUrls: { completionUrl: "https://a.example/", rejectionUrl: "https://a.example/", errorUrl: "https://a.example/" },
 })
 const bundle = await Effect.runPromise(DocumentBundle.make(job, keystore))
-const responseXml = DirectXml.encodeJobResponse({
+const responseXml = DirectServerXml.encodeJobResponse({
   signatureJobId: 1n,
   statusUrl: "https://x.example/api/123456785/direct/signature-jobs/1/status",
   signers: [

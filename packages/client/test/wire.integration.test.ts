@@ -4,7 +4,7 @@
  * requests; it does not log headers.)
  */
 import { createServer, type IncomingMessage, type Server } from "node:http"
-import { DirectXml } from "@signering/protocol"
+import { DirectServerXml } from "@signering/protocol/server"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { fetch as undiciFetch } from "undici"
@@ -27,7 +27,7 @@ let root: string
 const seen: Array<Seen> = []
 
 const statusXml = (base: string) =>
-  DirectXml.encodeJobStatusResponse({
+  DirectServerXml.encodeJobStatusResponse({
     signatureJobId: 7n,
     status: "COMPLETED_SUCCESSFULLY",
     signers: [{ signer: "s1", status: "SIGNED", since: new Date("2026-01-01T10:00:00Z") }],
@@ -51,7 +51,7 @@ beforeAll(async () => {
       }
       if (req.method === "POST" && path.endsWith("/direct/signature-jobs")) {
         return xml(
-          DirectXml.encodeJobResponse({
+          DirectServerXml.encodeJobResponse({
             signatureJobId: 7n,
             statusUrl: `${base}/jobs/7/status`,
             signers: [
@@ -70,7 +70,7 @@ beforeAll(async () => {
       }
       if (path.endsWith("/signers/1")) {
         return xml(
-          DirectXml.encodeSignerResponse({
+          DirectServerXml.encodeSignerResponse({
             href: `${base}/jobs/7/signers/1`,
             signer: { _tag: "CustomIdentifier", value: "s1" },
             redirectUrl: "https://p.example/#/redirect/u",

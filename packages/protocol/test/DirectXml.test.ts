@@ -4,6 +4,7 @@ import { Effect, Redacted, Result } from "effect"
 import fc from "fast-check"
 import * as DirectJob from "../src/DirectJob.js"
 import type { JobResponse, JobStatusResponse, SignerResponse } from "../src/DirectResponse.js"
+import * as DirectServerXml from "../src/DirectServerXml.js"
 import * as DirectXml from "../src/DirectXml.js"
 import type { DecodeError } from "../src/ProtocolError.js"
 import { arbValidInput, pdf, validInput, validOrg, validPin, validPin2 } from "./support/direct.js"
@@ -99,10 +100,10 @@ export const goldenOutputs = (): ReadonlyArray<readonly [string, string]> => [
   ["manifest.minimal.xml", DirectXml.encodeManifest(minimalJob)],
   ["manifest.full.xml", DirectXml.encodeManifest(fullJob)],
   ["signer-update-request.xml", DirectXml.encodeSignerUpdateRequest()],
-  ["encoded.job-response.xml", DirectXml.encodeJobResponse(jobResponse)],
-  ["encoded.signer-response.xml", DirectXml.encodeSignerResponse(signerResponse)],
-  ["encoded.status-response.xml", DirectXml.encodeJobStatusResponse(statusResponse)],
-  ["encoded.error.xml", DirectXml.encodeError(errorResponse)],
+  ["encoded.job-response.xml", DirectServerXml.encodeJobResponse(jobResponse)],
+  ["encoded.signer-response.xml", DirectServerXml.encodeSignerResponse(signerResponse)],
+  ["encoded.status-response.xml", DirectServerXml.encodeJobStatusResponse(statusResponse)],
+  ["encoded.error.xml", DirectServerXml.encodeError(errorResponse)],
 ]
 
 describe("encoders: golden files, byte for byte", () => {
@@ -293,7 +294,7 @@ describe("decoders: spec examples and server variants", () => {
   })
 
   it("a PIN-like value stays a string, leading zero included", () => {
-    const xml = DirectXml.encodeSignerResponse({
+    const xml = DirectServerXml.encodeSignerResponse({
       ...signerResponse,
       signer: { _tag: "PersonalIdentificationNumber", value: "01017012343" },
     })
@@ -455,24 +456,26 @@ describe("decoders: strict about what is required", () => {
 
 describe("request decoders (simulator side)", () => {
   it("decode what the client encodes", () => {
-    expect(ok(DirectXml.decodeJobRequest(DirectXml.encodeJobRequest(fullJob)))).toEqual({
+    expect(ok(DirectServerXml.decodeJobRequest(DirectXml.encodeJobRequest(fullJob)))).toEqual({
       reference: "ref-2026/11 & co",
       exitUrls: fullJob.exitUrls,
       statusRetrievalMethod: "POLLING",
       pollingQueue: "kø-1",
     })
-    const manifest = ok(DirectXml.decodeManifest(DirectXml.encodeManifestBytes(fullJob)))
+    const manifest = ok(DirectServerXml.decodeManifest(DirectXml.encodeManifestBytes(fullJob)))
     expect(manifest).toEqual(manifestOf(fullJob))
-    expect(Result.isSuccess(DirectXml.decodeSignerUpdateRequest(DirectXml.encodeSignerUpdateRequest()))).toBe(true)
+    expect(Result.isSuccess(DirectServerXml.decodeSignerUpdateRequest(DirectXml.encodeSignerUpdateRequest()))).toBe(
+      true,
+    )
     expect(
       Result.isFailure(
-        DirectXml.decodeSignerUpdateRequest(`<direct-signer-update-request xmlns="${DirectXml.namespace}"/>`),
+        DirectServerXml.decodeSignerUpdateRequest(`<direct-signer-update-request xmlns="${DirectXml.namespace}"/>`),
       ),
     ).toBe(true)
   })
 
   it("the deprecated single-document manifest maps to the same shape", () => {
-    expect(ok(DirectXml.decodeManifest(readFixture("manifest.legacy.xml")))).toEqual({
+    expect(ok(DirectServerXml.decodeManifest(readFixture("manifest.legacy.xml")))).toEqual({
       legacy: true,
       signers: [{ signer: { _tag: "PersonalIdentificationNumber", value: "12345678910" } }],
       organizationNumber: "123456789",
@@ -485,7 +488,7 @@ describe("request decoders (simulator side)", () => {
 })
 
 /** What decodeManifest should give back for a job. */
-export const manifestOf = (job: DirectJob.DirectJob): DirectXml.Manifest => ({
+export const manifestOf = (job: DirectJob.DirectJob): DirectServerXml.Manifest => ({
   legacy: false,
   signers: job.signers.map((s) => ({
     signer:
@@ -517,13 +520,13 @@ describe("round trips (property-based), every output schema-valid", () => {
           { name: `request-${docs.length}`, xml: request },
           { name: `manifest-${docs.length + 1}`, xml: manifest },
         )
-        expect(ok(DirectXml.decodeJobRequest(request))).toEqual({
+        expect(ok(DirectServerXml.decodeJobRequest(request))).toEqual({
           ...(job.reference === undefined ? {} : { reference: job.reference }),
           exitUrls: job.exitUrls,
           ...(job.statusRetrievalMethodChosen ? { statusRetrievalMethod: job.statusRetrievalMethod } : {}),
           ...(job.sender.pollingQueue === undefined ? {} : { pollingQueue: job.sender.pollingQueue }),
         })
-        expect(ok(DirectXml.decodeManifest(manifest))).toEqual(manifestOf(job))
+        expect(ok(DirectServerXml.decodeManifest(manifest))).toEqual(manifestOf(job))
       }),
       { numRuns: 150 },
     )
@@ -539,25 +542,27 @@ describe("round trips (property-based), every output schema-valid", () => {
     }
     fc.assert(
       fc.property(arbJobStatusResponse, (r) => {
-        expect(ok(DirectXml.decodeJobStatusResponse(add("status", DirectXml.encodeJobStatusResponse(r))))).toEqual(r)
+        expect(
+          ok(DirectXml.decodeJobStatusResponse(add("status", DirectServerXml.encodeJobStatusResponse(r)))),
+        ).toEqual(r)
       }),
       { numRuns: 150 },
     )
     fc.assert(
       fc.property(arbJobResponse, (r) => {
-        expect(ok(DirectXml.decodeJobResponse(add("job", DirectXml.encodeJobResponse(r))))).toEqual(r)
+        expect(ok(DirectXml.decodeJobResponse(add("job", DirectServerXml.encodeJobResponse(r))))).toEqual(r)
       }),
       { numRuns: 100 },
     )
     fc.assert(
       fc.property(arbSignerResponse, (r) => {
-        expect(ok(DirectXml.decodeSignerResponse(add("signer", DirectXml.encodeSignerResponse(r))))).toEqual(r)
+        expect(ok(DirectXml.decodeSignerResponse(add("signer", DirectServerXml.encodeSignerResponse(r))))).toEqual(r)
       }),
       { numRuns: 100 },
     )
     fc.assert(
       fc.property(arbErrorResponse, (r) => {
-        expect(ok(DirectXml.decodeError(add("error", DirectXml.encodeError(r))))).toEqual(r)
+        expect(ok(DirectXml.decodeError(add("error", DirectServerXml.encodeError(r))))).toEqual(r)
       }),
       { numRuns: 100 },
     )

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
+import * as DirectServerXml from "../src/DirectServerXml.js"
 import * as DirectXml from "../src/DirectXml.js"
 import { DecodeError } from "../src/ProtocolError.js"
 import { readFixture } from "./support/golden.js"
@@ -12,9 +13,9 @@ const decoders: ReadonlyArray<readonly [string, Decoder]> = [
   ["decodeSignerResponse", DirectXml.decodeSignerResponse],
   ["decodeJobStatusResponse", DirectXml.decodeJobStatusResponse],
   ["decodeError", DirectXml.decodeError],
-  ["decodeJobRequest", DirectXml.decodeJobRequest],
-  ["decodeManifest", DirectXml.decodeManifest],
-  ["decodeSignerUpdateRequest", DirectXml.decodeSignerUpdateRequest],
+  ["decodeJobRequest", DirectServerXml.decodeJobRequest],
+  ["decodeManifest", DirectServerXml.decodeManifest],
+  ["decodeSignerUpdateRequest", DirectServerXml.decodeSignerUpdateRequest],
 ]
 
 /** Runs the decoder; a thrown exception fails the test (decoders must never throw). */

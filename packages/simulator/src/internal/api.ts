@@ -6,7 +6,8 @@ import { type IncomingMessage, STATUS_CODES } from "node:http"
 import type { TLSSocket } from "node:tls"
 import type { HttpBindings } from "@hono/node-server"
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response"
-import { type DirectResponse, DirectXml } from "@signering/protocol"
+import type { DirectResponse } from "@signering/protocol"
+import { DirectServerXml } from "@signering/protocol/server"
 import { type Context, Hono, type MiddlewareHandler } from "hono"
 import { type PeerIdentity, peerIdentity } from "./certificate.js"
 import { formatDateTime } from "./clock.js"
@@ -90,7 +91,7 @@ const xml = (c: C, body: string, status: 200 = 200) => c.body(body, status, { "C
 export const errorResponse = (c: C, status: number, errorCode: string, errorMessage: string) => {
   c.get("flags")?.push(`error:${errorCode}`)
   const error: DirectResponse.ErrorResponse = { errorCode, errorMessage, errorType: "CLIENT" }
-  return new Response(DirectXml.encodeError(error), { status, headers: { "Content-Type": XML } })
+  return new Response(DirectServerXml.encodeError(error), { status, headers: { "Content-Type": XML } })
 }
 
 const notFound = (c: C, what: string) => errorResponse(c, 404, "NOT_FOUND", `${what} not found`)
@@ -260,7 +261,7 @@ export const makeApi = (engine: Engine) => {
         ),
       })
       counters.creations++
-      return xml(c, DirectXml.encodeJobResponse(jobResponse(engine.urls, job)))
+      return xml(c, DirectServerXml.encodeJobResponse(jobResponse(engine.urls, job)))
     }),
   )
 
@@ -283,7 +284,7 @@ export const makeApi = (engine: Engine) => {
           counters.pollChanges++
           const job = state.jobs.get(result.change.jobId)!
           return c.body(
-            DirectXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job, result.change)),
+            DirectServerXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job, result.change)),
             200,
             {
               ...header,
@@ -305,7 +306,7 @@ export const makeApi = (engine: Engine) => {
         return errorResponse(c, 403, "INVALID_STATUS_QUERY_TOKEN", "The status query token is not valid for this job")
       if (signer.status === "WAITING")
         return errorResponse(c, 404, "SIGNING_CEREMONY_NOT_COMPLETED", "The signing ceremony is not completed")
-      return xml(c, DirectXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job)))
+      return xml(c, DirectServerXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job)))
     }),
   )
 
@@ -328,7 +329,7 @@ export const makeApi = (engine: Engine) => {
           )
       }
       const token = state.issueRedirectToken(job, signer)
-      return xml(c, DirectXml.encodeSignerResponse(signerResponse(engine.urls, job, signer, token)))
+      return xml(c, DirectServerXml.encodeSignerResponse(signerResponse(engine.urls, job, signer, token)))
     }),
   )
 
@@ -411,7 +412,7 @@ const signerUpdateProblem = async (body: string): Promise<string | undefined> =>
   const schema = await validateDirect([{ fileName: "request.xml", contents: body }])
   if (!schema.valid)
     return (schema.errors[0] ?? "invalid").replace(/^[^:]*:\d*:\s*(Schemas validity error : )?/, "").trim()
-  return DirectXml.decodeSignerUpdateRequest(body)._tag === "Success"
+  return DirectServerXml.decodeSignerUpdateRequest(body)._tag === "Success"
     ? undefined
     : "the root element must be direct-signer-update-request with a redirect-url"
 }

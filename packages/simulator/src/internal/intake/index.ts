@@ -21,7 +21,7 @@
  * | 400 | `DUPLICATE_SIGNER` | two signers with the same identifier |
  * | 400 | `SENDER_MISMATCH` | manifest `sender/organization-number` differs from the organization in the URL |
  */
-import { DirectXml } from "@signering/protocol"
+import { DirectServerXml } from "@signering/protocol/server"
 import { MultipartError, type Part, parseMultipart } from "./multipart.js"
 import { validateDirect } from "./schema.js"
 import { resolveName, SignatureFailure, verifySignatures } from "./signature.js"
@@ -212,7 +212,7 @@ const verify = async (input: IntakeInput): Promise<IntakeResult> => {
   if (!validation.valid && manifestBytes === undefined) {
     refuse("SCHEMA_VALIDATION_ERROR", SCHEMA_PREFIX + redactSchemaMessage(validation.errors[0] ?? "invalid"))
   }
-  const request = DirectXml.decodeJobRequest(xml)
+  const request = DirectServerXml.decodeJobRequest(xml)
   if (request._tag === "Failure") refuse("SCHEMA_VALIDATION_ERROR", SCHEMA_PREFIX + request.failure.message)
 
   if (!unzipped.ok) throw unzipped.refusal
@@ -229,7 +229,7 @@ const verify = async (input: IntakeInput): Promise<IntakeResult> => {
   if (!validation.valid) {
     refuse("SCHEMA_VALIDATION_ERROR", SCHEMA_PREFIX + redactSchemaMessage(validation.errors[0] ?? "invalid"))
   }
-  const manifest = DirectXml.decodeManifest(manifestBytes!)
+  const manifest = DirectServerXml.decodeManifest(manifestBytes!)
   if (manifest._tag === "Failure") refuse("SCHEMA_VALIDATION_ERROR", SCHEMA_PREFIX + manifest.failure.message)
   const m = (manifest as Extract<typeof manifest, { _tag: "Success" }>).success
   const r = (request as Extract<typeof request, { _tag: "Success" }>).success
