@@ -24,9 +24,11 @@ export * as DirectClient from "./DirectClient.js"
 export * as Environment from "./Environment.js"
 export * as ExitCallback from "./ExitCallback.js"
 export { handleExitCallback } from "./ExitCallback.js"
+export * as JobStatusOrder from "./JobStatusOrder.js"
 export { VERSION as version } from "./internal/userAgent.js"
 export * as Polling from "./Polling.js"
 export { startPollingWorker } from "./Polling.js"
+export * as RateLimiter from "./RateLimiter.js"
 export {
   createDirectClient,
   type PromiseClientOptions,
