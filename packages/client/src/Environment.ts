@@ -1,13 +1,15 @@
 /**
  * Where the client talks to: the API root, the organization number the server's certificate must carry,
- * which kind of enterprise certificates the environment accepts, and (optionally) its trust anchors.
+ * which kind of enterprise certificates the environment accepts, and its trust anchors.
  *
- * The built-in environments carry no trust anchors: the Buypass and Commfides CA certificates are published
- * by the CAs and listed by Digdir ("dpi_sertifikathandtering"); pass the ones for your environment to the
- * transport (`NodeTlsTransport.layer({ trustAnchors })`), or build a `custom` environment that carries them.
+ * The built-in environments carry their trust anchors: the Buypass, Commfides and Digipost CA certificates shipped
+ * in this package (see `TrustAnchors`), so `NodeTlsTransport.layer({ keystore, environment: Environment.difitest })`
+ * needs nothing more. Expired anchors are left out by the transport at start-up; trust anchors given to the
+ * transport explicitly take precedence.
  *
  * @since 0.1.0
  */
+import * as TrustAnchors from "./TrustAnchors.js"
 
 /**
  * The organization number of Posten Bring AS, which the real service's certificate carries.
@@ -44,7 +46,10 @@ export interface Environment {
   readonly serverOrganizationNumber: string
   /** Which enterprise certificates this environment accepts: used for hints when TLS fails. */
   readonly certificates: "production" | "test"
-  /** Trust anchors (PEM) for the server's chain, when the environment brings its own. */
+  /**
+   * Trust anchors (PEM) for the server's chain: the shipped set for the built-in environments (expired ones
+   * included: a transport leaves them out at start-up with `TrustAnchors.current`), or a custom environment's own.
+   */
   readonly trustAnchors?: ReadonlyArray<string> | undefined
 }
 
@@ -61,6 +66,7 @@ export const production: Environment = {
   apiRoot: "https://api.signering.posten.no/api",
   serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
   certificates: "production",
+  trustAnchors: TrustAnchors.builtInSets.production,
 }
 
 /**
@@ -76,6 +82,7 @@ export const difitest: Environment = {
   apiRoot: "https://api.difitest.signering.posten.no/api",
   serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
   certificates: "test",
+  trustAnchors: TrustAnchors.builtInSets.test,
 }
 
 /**
@@ -91,6 +98,7 @@ export const difiqa: Environment = {
   apiRoot: "https://api.difiqa.signering.posten.no/api",
   serverOrganizationNumber: POSTEN_ORGANIZATION_NUMBER,
   certificates: "test",
+  trustAnchors: TrustAnchors.builtInSets.test,
 }
 
 /**

@@ -24,14 +24,16 @@ export * as DirectClient from "./DirectClient.js"
 export * as Environment from "./Environment.js"
 export * as ExitCallback from "./ExitCallback.js"
 export { handleExitCallback } from "./ExitCallback.js"
-export * as JobStatusOrder from "./JobStatusOrder.js"
 export { VERSION as version } from "./internal/userAgent.js"
+export * as JobStatusOrder from "./JobStatusOrder.js"
 export * as Polling from "./Polling.js"
 export { startPollingWorker } from "./Polling.js"
-export * as RateLimiter from "./RateLimiter.js"
 export {
   createDirectClient,
   type PromiseClientOptions,
   type PromiseDirectClient,
   type PromiseDownload,
 } from "./promise.js"
+export * as RateLimiter from "./RateLimiter.js"
+export * as TrustAnchors from "./TrustAnchors.js"
+export { CertificateEnvironmentMismatch } from "./TrustAnchors.js"
