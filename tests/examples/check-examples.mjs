@@ -221,6 +221,26 @@ const failures = diagnostics
     return `${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
   })
 
+// Example values must pass the library's own validation: a reader copies them.
+const mod11 = (digits, weights) => {
+  const sum = weights.reduce((acc, w, i) => acc + w * Number(digits[i]), 0)
+  const check = (11 - (sum % 11)) % 11
+  return check === Number(digits[weights.length])
+}
+const validOrganizationNumber = (n) => mod11(n, [3, 2, 7, 6, 5, 4, 3, 2])
+const validPersonalIdentificationNumber = (n) =>
+  mod11(n, [3, 7, 6, 1, 8, 9, 4, 5, 2]) && mod11(n, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
+for (const { origin, code } of examples) {
+  for (const m of code.matchAll(/["'`](\d{9}|\d{11})["'`]/g)) {
+    const value = m[1]
+    const ok = value.length === 9 ? validOrganizationNumber(value) : validPersonalIdentificationNumber(value)
+    if (!ok) {
+      const kind = value.length === 9 ? "organization number" : "personal identification number"
+      failures.push(`${origin}: the example ${kind} ${value} fails its check digits (the library would refuse it)`)
+    }
+  }
+}
+
 if (failures.length > 0) {
   console.error(`check-examples: ${failures.length} problem(s) in ${examples.length} examples`)
   console.error(failures.join("\n"))
