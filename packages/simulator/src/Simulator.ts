@@ -1,6 +1,7 @@
 /**
- * A faithful local Posten signering service: the direct-flow API over mutual TLS, plus the signing portal pages on a
- * separate plain-HTTP listener, with an injectable clock, fault injection, a request log and controls for tests.
+ * A faithful local Posten signering service: the direct- and portal-flow API and the archive over mutual TLS, plus
+ * the signer pages on a separate plain-HTTP listener, with an injectable clock, fault injection, a request log, an
+ * outbox of notifications and controls for tests.
  *
  * @since 0.1.0
  */
@@ -10,18 +11,20 @@ import * as https from "node:https"
 import type { AddressInfo } from "node:net"
 import { getRequestListener } from "@hono/node-server"
 import { Context, Data, Effect, Layer } from "effect"
-import { makeApi } from "./internal/api.js"
+import { makeApi } from "./internal/api/index.js"
 import { type Clock, makeTestClock, systemClock, type TestClock } from "./internal/clock.js"
-import { Engine } from "./internal/engine.js"
+import { Engine, type Notification, type RegistryEntry } from "./internal/engine.js"
 import type { FaultSpec } from "./internal/faults.js"
 import type { Counters, RequestLogEntry } from "./internal/observe.js"
-import type { JobStatus, Outcome, SignerStatus } from "./internal/state.js"
+import { type ConfirmationModel, canAct, type JobStatus, type Outcome, type SignerStatus } from "./internal/state.js"
 import * as Pki from "./Pki.js"
-import * as SigningPortal from "./SigningPortal.js"
+import * as SignerPages from "./SignerPages.js"
 
 export type { Clock, TestClock } from "./internal/clock.js"
+export type { Notification, RegistryEntry } from "./internal/engine.js"
 export type { FaultKind, FaultRoute, FaultSpec } from "./internal/faults.js"
 export type { Counters, RequestLogEntry } from "./internal/observe.js"
+export type { ConfirmationModel, ContactInformation, JobStatus, SignerStatus } from "./internal/state.js"
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
@@ -60,11 +63,27 @@ export interface Options {
   /** Per-organization rate limit: `true` for the real 10 requests/s with a 30 s block. Default off. */
   readonly rateLimit?: boolean | { readonly requestsPerSecond: number; readonly blockMs: number } | undefined
   /**
-   * Whether a job's status query tokens still work after its final status was confirmed. The sources do not say;
-   * `"refused"` answers them with `403 INVALID_STATUS_QUERY_TOKEN` (a refreshed exit page, a replayed URL), to test
-   * how a sender copes with that. Default `"accepted"`.
+   * Whether a job's status query tokens still work after its final status was confirmed (the token is spent). The
+   * client documentation says a reused token gives `InvalidStatusQueryToken`; a replayed exit URL must not download
+   * and confirm again. Default `"refused"` (`403 INVALID_STATUS_QUERY_TOKEN`); `"accepted"` keeps them working.
    */
   readonly statusQueryTokensAfterConfirmation?: "accepted" | "refused" | undefined
+  /**
+   * What a confirmation settles while another change of the same job is out (delivered, not confirmed). The sources
+   * do not say. `"settles-job"` (default, the worst case): a confirmation settles every delivered change of the job,
+   * so a change delivered but not handled never comes back. `"settles-change"`: a polled change's confirmation URL
+   * names that change and settles only it.
+   */
+  readonly confirmationModel?: ConfirmationModel | undefined
+  /** Organizations with long-term storage (a sender-portal setting): their signed documents are archived. */
+  readonly longTermStorage?: ReadonlyArray<string> | undefined
+  /**
+   * The fake contact register (KRR) for `notifications-using-lookup`, per personal identification number: contact
+   * data, or `"RESERVED"` / `"CONTACT_INFORMATION_MISSING"`. Numbers not listed get made-up contact data.
+   */
+  readonly contactRegister?: Readonly<Record<string, RegistryEntry>> | undefined
+  /** Wrong security codes a contact-information signer may enter before being BLOCKED. Default 3. */
+  readonly securityCodeAttempts?: number | undefined
   /** How many requests the log keeps. Default 1000. */
   readonly requestLogLimit?: number | undefined
   /** Called with every request log entry as it is recorded (secrets already masked). */
@@ -80,6 +99,10 @@ export interface SignerView {
   readonly signer: string
   readonly status: SignerStatus
   readonly since: Date
+  /** Portal jobs: the signer's order group. */
+  readonly order?: number | undefined
+  /** Portal jobs: when the signer's group became available, if it has. */
+  readonly activatedAt?: Date | undefined
 }
 
 /**
@@ -91,8 +114,13 @@ export interface JobView {
   readonly id: string
   readonly organization: string
   readonly status: JobStatus
+  readonly flow: "direct" | "portal"
   readonly signers: ReadonlyArray<SignerView>
   readonly documentsDeleted: boolean
+  /** Portal jobs: the sender cancelled it. */
+  readonly cancelled: boolean
+  /** Set once the job's final status is confirmed, when its organization has long-term storage. */
+  readonly archivedDocumentId: string | undefined
 }
 
 /**
@@ -120,10 +148,22 @@ export interface Instance {
   readonly counters: () => Counters
   /** Resets the request log and the counters. */
   readonly resetObservations: () => void
-  /** Signs as the signer (PIN or custom identifier) of a job. Resolves to the exit URL with `status_query_token`. */
+  /**
+   * Signs as the signer of a job: the PIN or custom identifier; in a portal job the PIN or a contact signer's e-mail
+   * address or mobile number exactly as given. Resolves to the exit URL with `status_query_token` (portal jobs: the
+   * signer pages). Refuses (`SignerCannotAct`) a portal signer whose order group is not active yet.
+   */
   readonly sign: (jobId: string | bigint, signer: string) => Promise<string>
-  /** Rejects as the signer. Resolves to the rejection URL with `status_query_token`. */
+  /** Rejects as the signer, like {@link Instance.sign}. Resolves to the rejection URL with `status_query_token`. */
   readonly reject: (jobId: string | bigint, signer: string) => Promise<string>
+  /**
+   * Notifications sent (e-mail and SMS with the signing link, security codes, cancellations), oldest first;
+   * filtered by job and by signer (as `sign` names it).
+   */
+  readonly outbox: (filter?: {
+    readonly jobId?: string | bigint
+    readonly signer?: string
+  }) => ReadonlyArray<Notification>
   /** Simulates an unexpected error in the signer's ceremony. Resolves to the error URL with `status_query_token`. */
   readonly fail: (jobId: string | bigint, signer: string) => Promise<string>
   /** The job as the simulator sees it, or undefined. */
@@ -143,7 +183,14 @@ export interface Instance {
  * @since 0.1.0
  */
 export class SimulatorError extends Data.TaggedError("SimulatorError")<{
-  readonly reason: "InvalidOptions" | "Listen" | "Pki" | "UnknownJob" | "UnknownSigner" | "SignerCannotAct"
+  readonly reason:
+    | "InvalidOptions"
+    | "Listen"
+    | "Pki"
+    | "UnknownJob"
+    | "UnknownSigner"
+    | "SignerCannotAct"
+    | "SignerNotActive"
   readonly detail: string
   readonly cause?: unknown
 }> {
@@ -216,6 +263,21 @@ const validateOptions = (options: Options) => {
     if (!Number.isFinite(blockMs) || blockMs < 0)
       invalid(`rateLimit.blockMs must be a finite number ≥ 0, got ${blockMs}`)
   }
+  if (
+    options.securityCodeAttempts !== undefined &&
+    (!Number.isInteger(options.securityCodeAttempts) || options.securityCodeAttempts < 1)
+  )
+    invalid(`securityCodeAttempts must be an integer ≥ 1, got ${options.securityCodeAttempts}`)
+  if (
+    options.confirmationModel !== undefined &&
+    options.confirmationModel !== "settles-job" &&
+    options.confirmationModel !== "settles-change"
+  )
+    invalid(`confirmationModel must be "settles-job" or "settles-change", got ${String(options.confirmationModel)}`)
+  for (const org of options.longTermStorage ?? [])
+    if (!/^[0-9]{9}$/.test(org)) invalid(`longTermStorage: "${org}" is not a 9-digit organization number`)
+  for (const pin of Object.keys(options.contactRegister ?? {}))
+    if (!/^[0-9]{11}$/.test(pin)) invalid("contactRegister: every key must be an 11-digit national identity number")
   for (const [broker, orgs] of Object.entries(options.brokers ?? {})) {
     if (!/^[0-9]{9}$/.test(broker)) invalid(`brokers: "${broker}" is not a 9-digit organization number`)
     for (const org of orgs)
@@ -291,7 +353,11 @@ export const start = async (options: Options = {}): Promise<Instance> => {
     unconfirmedRequeueDelayMs: options.unconfirmedRequeueDelayMs ?? 10 * MINUTE,
     deleteDocumentsDelayMs: options.deleteDocumentsDelayMs ?? DAY,
     signingTimeLeniencyMs: options.signingTimeLeniencyMs ?? 5_000,
-    statusQueryTokensAfterConfirmation: options.statusQueryTokensAfterConfirmation ?? "accepted",
+    statusQueryTokensAfterConfirmation: options.statusQueryTokensAfterConfirmation ?? "refused",
+    confirmationModel: options.confirmationModel ?? "settles-job",
+    registry: new Map(Object.entries(options.contactRegister ?? {})),
+    longTermStorage: new Set(options.longTermStorage ?? []),
+    securityCodeAttempts: options.securityCodeAttempts ?? 3,
     requestLogLimit: options.requestLogLimit ?? 1000,
     onRequest: options.onRequest,
   })
@@ -308,7 +374,7 @@ export const start = async (options: Options = {}): Promise<Instance> => {
     },
     getRequestListener(makeApi(engine).fetch),
   )
-  const portal = http.createServer(getRequestListener(SigningPortal.make(engine).fetch))
+  const portal = http.createServer(getRequestListener(SignerPages.make(engine).fetch))
   let apiPort: number
   let portalPort: number
   try {
@@ -323,13 +389,24 @@ export const start = async (options: Options = {}): Promise<Instance> => {
   const find = (jobId: string | bigint, signer: string) => {
     const job = engine.state.jobs.get(String(jobId))
     if (job === undefined) throw new SimulatorError({ reason: "UnknownJob", detail: `no job ${jobId}` })
-    const record = job.signers.find((s) => s.value === signer)
+    const record = job.signers.find(
+      (s) =>
+        s.value === signer ||
+        (s.kind === "ContactInformation" &&
+          (s.portal?.notifications?.email === signer || s.portal?.notifications?.sms === signer)),
+    )
     if (record === undefined)
       throw new SimulatorError({ reason: "UnknownSigner", detail: `job ${jobId} has no such signer` })
     return { job, signer: record }
   }
   const actAs = (outcome: Outcome) => async (jobId: string | bigint, signer: string) => {
     const found = find(jobId, signer)
+    engine.state.sweep()
+    if (found.signer.status === "WAITING" && !canAct(found.job, found.signer))
+      throw new SimulatorError({
+        reason: "SignerNotActive",
+        detail: `the signer's order group of portal job ${jobId} is not active yet`,
+      })
     const exit = await engine.act(found.job, found.signer, outcome)
     if (exit === undefined)
       throw new SimulatorError({
@@ -361,6 +438,14 @@ export const start = async (options: Options = {}): Promise<Instance> => {
     sign: actAs("SIGNED"),
     reject: actAs("REJECTED"),
     fail: actAs("FAILED"),
+    outbox: (filter = {}) =>
+      engine.outbox.filter((n) => {
+        if (filter.jobId !== undefined && n.jobId !== String(filter.jobId)) return false
+        if (filter.signer === undefined) return true
+        if (n.signer === filter.signer) return true
+        const s = engine.state.jobs.get(n.jobId)?.signers.find((x) => x.value === n.signer)
+        return s?.portal?.notifications?.email === filter.signer || s?.portal?.notifications?.sms === filter.signer
+      }),
     job: (jobId) => {
       engine.state.sweep()
       const job = engine.state.jobs.get(String(jobId))
@@ -370,8 +455,21 @@ export const start = async (options: Options = {}): Promise<Instance> => {
         id: job.id,
         organization: job.organization,
         status: snapshot.jobStatus,
-        signers: snapshot.signers.map((s) => ({ signer: s.value, status: s.status, since: new Date(s.since) })),
+        flow: job.flow,
+        signers: job.signers.map((s) => ({
+          signer: s.value,
+          status: s.status,
+          since: new Date(s.since),
+          ...(s.portal === undefined
+            ? {}
+            : {
+                order: s.portal.order,
+                activatedAt: s.portal.activatedAt === undefined ? undefined : new Date(s.portal.activatedAt),
+              }),
+        })),
         documentsDeleted: job.documents === undefined,
+        cancelled: job.portal?.cancelled === true,
+        archivedDocumentId: engine.archivedDocumentId(job),
       }
     },
     statusQueryToken: (jobId, signer) => find(jobId, signer).signer.statusQueryToken,

@@ -2,7 +2,7 @@
  * Fault injection for reliability tests: the next N requests of a route misbehave in a chosen way.
  */
 
-/** API routes a fault can target (`"*"` matches every API route). */
+/** API routes a fault can target (`"*"` matches every API route). Portal routes have their own names. */
 export type FaultRoute =
   | "create"
   | "status"
@@ -14,6 +14,14 @@ export type FaultRoute =
   | "signer"
   | "whoami"
   | "devmode"
+  | "portal-create"
+  | "portal-poll"
+  | "portal-confirm"
+  | "portal-cancel"
+  | "portal-xades"
+  | "portal-pades"
+  | "portal-delete"
+  | "archive"
   | "*"
 
 /** How a request misbehaves. */

@@ -63,7 +63,10 @@ export const maskPath = (pathAndQuery: string): string => {
   const q = pathAndQuery.indexOf("?")
   let path = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q)
   const query = q === -1 ? undefined : pathAndQuery.slice(q + 1)
-  path = path.replace(/^\/redirect\/[^/]+/, `/redirect/${MASK}`).replace(/^\/ceremony\/[^/]+/, `/ceremony/${MASK}`)
+  path = path
+    .replace(/^\/redirect\/[^/]+/, `/redirect/${MASK}`)
+    .replace(/^\/ceremony\/[^/]+/, `/ceremony/${MASK}`)
+    .replace(/^\/portal\/invitation\/[^/]+/, `/portal/invitation/${MASK}`)
   if (query === undefined) return path
   const masked = query
     .split("&")

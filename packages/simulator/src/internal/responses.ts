@@ -11,14 +11,19 @@ export interface Urls {
   readonly portal: string
 }
 
-const jobBase = (urls: Urls, job: JobRecord) => `${urls.api}/${job.organization}/direct/signature-jobs/${job.id}`
+export const jobBase = (urls: Urls, job: JobRecord) =>
+  `${urls.api}/${job.organization}/${job.flow}/signature-jobs/${job.id}`
 
 export const signerHref = (urls: Urls, job: JobRecord, signer: SignerRecord) =>
   `${jobBase(urls, job)}/signers/${signer.index}`
 
 export const redirectUrl = (urls: Urls, token: string) => `${urls.portal}/redirect/${token}`
 
-const signerRef = (signer: SignerRecord): DirectResponse.SignerRef => ({ _tag: signer.kind, value: signer.value })
+// Direct jobs have only these two kinds (contact-information signers are a portal thing).
+const signerRef = (signer: SignerRecord): DirectResponse.SignerRef => ({
+  _tag: signer.kind === "PersonalIdentificationNumber" ? "PersonalIdentificationNumber" : "CustomIdentifier",
+  value: signer.value,
+})
 
 export const signerResponse = (
   urls: Urls,
@@ -38,6 +43,12 @@ export const jobResponse = (urls: Urls, job: JobRecord): DirectResponse.JobRespo
   signers: job.signers.map((s) => signerResponse(urls, job, s, s.redirectToken!)),
 })
 
+/** Under the `settles-change` model a polled change's URL names the change; otherwise one URL per job. */
+export const confirmationUrl = (state: State, base: string, polled: StatusChange | undefined) =>
+  polled !== undefined && state.options.confirmationModel === "settles-change"
+    ? `${base}/changes/${polled.seq}/complete`
+    : `${base}/complete`
+
 /**
  * A status response. `change` is the queued snapshot when answering a poll; status by token shows the job as it is now.
  * URLs always reflect the job as it is now (documents may have been deleted since the change).
@@ -46,8 +57,9 @@ export const statusResponse = (
   urls: Urls,
   state: State,
   job: JobRecord,
-  change: StatusChange = state.snapshot(job),
+  polled?: StatusChange,
 ): DirectResponse.JobStatusResponse => {
+  const change = polled ?? state.snapshot(job)
   const base = jobBase(urls, job)
   const documentsPresent = job.documents !== undefined
   const signedValues = new Set(change.signers.filter((s) => s.status === "SIGNED").map((s) => s.value))
@@ -68,7 +80,8 @@ export const statusResponse = (
       xadesUrl: xadesUrls.find((x) => x.signer === s.value)?.url,
     })),
     // POLLING jobs confirm every change (else it comes back); callback jobs confirm once the job is final.
-    confirmationUrl: job.statusRetrievalMethod === "POLLING" || final ? `${base}/complete` : undefined,
+    confirmationUrl:
+      job.statusRetrievalMethod === "POLLING" || final ? confirmationUrl(state, base, polled) : undefined,
     deleteDocumentsUrl:
       state.deletable(job) && jobStatusOf(job.signers) === "COMPLETED_SUCCESSFULLY"
         ? `${base}/delete-documents`

@@ -6,8 +6,58 @@ import { randomBytes } from "node:crypto"
 import type { Clock } from "./clock.js"
 
 export type JobStatus = "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
-export type SignerStatus = "WAITING" | "SIGNED" | "REJECTED" | "FAILED" | "EXPIRED" | "NOT_APPLICABLE"
+export type SignerStatus =
+  | "WAITING"
+  | "SIGNED"
+  | "REJECTED"
+  | "FAILED"
+  | "EXPIRED"
+  | "NOT_APPLICABLE"
+  // portal flow only
+  | "CANCELLED"
+  | "RESERVED"
+  | "CONTACT_INFORMATION_MISSING"
+  | "BLOCKED"
 export type Outcome = "SIGNED" | "REJECTED" | "FAILED"
+export type Flow = "direct" | "portal"
+
+/** How a confirmation settles delivered changes (issue 14 §1: the sources do not say). */
+export type ConfirmationModel = "settles-job" | "settles-change"
+
+/** E-mail address and/or mobile number exactly as the sender gave them (never normalized). */
+export interface ContactInformation {
+  readonly email?: string | undefined
+  readonly sms?: string | undefined
+}
+
+/** What a portal signer has on top of a direct one. */
+export interface PortalSigner {
+  readonly order: number
+  /** Contact-information signers have no PIN: the link and a security code stand in for the login. */
+  readonly identifiedByContactInformation: boolean
+  /** As given in `notifications` (or `identified-by-contact-information`); the status answer echoes it. */
+  readonly notifications: ContactInformation | undefined
+  /** `notifications-using-lookup`: the channels to use with the contact data the fake KRR holds. */
+  readonly lookup: { readonly email: boolean; readonly sms: boolean } | undefined
+  /** Where notifications actually go (given, or looked up). */
+  contact: ContactInformation | undefined
+  /** Token of the signer's link (contact signers: the link is the login). */
+  readonly inviteToken: string
+  securityCode: string | undefined
+  wrongCodes: number
+  activatedAt: number | undefined
+}
+
+export interface PortalExtras {
+  readonly nonsensitiveTitle: string | undefined
+  /** When the first order group becomes available. */
+  readonly activationTime: number
+  /** Per order group, from its activation. */
+  readonly availableMs: number
+  cancelled: boolean
+  /** Set when the final change was confirmed and the organization has long-term storage. */
+  archivedDocumentId: string | undefined
+}
 
 export interface StoredDocument {
   readonly href: string
@@ -19,8 +69,8 @@ export interface StoredDocument {
 export interface SignerRecord {
   /** 1-based position, used in the signer href `/signers/{n}`. */
   readonly index: number
-  readonly kind: "PersonalIdentificationNumber" | "CustomIdentifier"
-  /** The `@signer` value: PIN or custom identifier. */
+  readonly kind: "PersonalIdentificationNumber" | "CustomIdentifier" | "ContactInformation"
+  /** The `@signer` value: PIN or custom identifier; for a contact signer its e-mail address, else its mobile number. */
   readonly value: string
   readonly displayName: string
   status: SignerStatus
@@ -33,10 +83,13 @@ export interface SignerRecord {
   readonly xadesId: string
   xades: string | undefined
   signedAt: number | undefined
+  /** Portal jobs only. */
+  readonly portal: PortalSigner | undefined
 }
 
 export interface JobRecord {
   readonly id: string
+  readonly flow: Flow
   /** Organization in the URL (the data controller). */
   readonly organization: string
   readonly reference: string | undefined
@@ -54,6 +107,8 @@ export interface JobRecord {
   /** Bumped on every change; keys the PAdES cache. */
   version: number
   pades: { readonly version: number; readonly bytes: Promise<Uint8Array> } | undefined
+  /** Portal jobs only. */
+  readonly portal: PortalExtras | undefined
 }
 
 export interface SignerSnapshot {
@@ -64,6 +119,8 @@ export interface SignerSnapshot {
 
 /** One status change as queued for polling: the job as it was when it changed. */
 export interface StatusChange {
+  /** Unique per change; names the change in its confirmation URL under the `settles-change` model. */
+  readonly seq: number
   readonly jobId: string
   readonly jobStatus: JobStatus
   readonly signers: ReadonlyArray<SignerSnapshot>
@@ -83,6 +140,7 @@ export interface StateOptions {
   readonly deleteDocumentsDelayMs: number
   /** `"refused"`: confirming a final job replaces its status query tokens, so the old ones get 403. */
   readonly statusQueryTokensAfterConfirmation?: "accepted" | "refused" | undefined
+  readonly confirmationModel?: ConfirmationModel | undefined
 }
 
 export interface NewJob {
@@ -95,6 +153,24 @@ export interface NewJob {
   readonly description: string | undefined
   readonly documents: ReadonlyArray<StoredDocument>
   readonly signers: ReadonlyArray<{ readonly kind: SignerRecord["kind"]; readonly value: string }>
+}
+
+export interface NewPortalJob {
+  readonly organization: string
+  readonly reference: string | undefined
+  readonly pollingQueue: string | undefined
+  readonly title: string
+  readonly nonsensitiveTitle: string | undefined
+  readonly description: string | undefined
+  readonly documents: ReadonlyArray<StoredDocument>
+  readonly activationTime: number | undefined
+  readonly availableMs: number
+  readonly signers: ReadonlyArray<{
+    readonly personalIdentificationNumber: string | undefined
+    readonly order: number
+    readonly notifications: ContactInformation | undefined
+    readonly lookup: { readonly email: boolean; readonly sms: boolean } | undefined
+  }>
 }
 
 export type PollResult = (
@@ -122,6 +198,9 @@ const random = (n: number): Buffer => {
 /** 64 hex characters, like the tokens in the specification's examples. */
 export const randomToken = (): string => random(32).toString("hex")
 
+/** A six-digit security code for a contact-information signer. */
+export const randomCode = (): string => String(random(4).readUInt32BE(0) % 1_000_000).padStart(6, "0")
+
 const randomLongBase = (): bigint => BigInt(100_000 + (random(4).readUInt32BE(0) % 800_000)) * 10n
 
 const finalStatuses: ReadonlySet<SignerStatus> = new Set(["SIGNED", "REJECTED", "FAILED", "EXPIRED", "NOT_APPLICABLE"])
@@ -134,20 +213,43 @@ export const jobStatusOf = (signers: ReadonlyArray<{ readonly status: SignerStat
 
 export const isFinal = (status: SignerStatus): boolean => finalStatuses.has(status)
 
-const queueKey = (organization: string, queue: string) => `${organization}\u0000${queue}`
+const queueKey = (organization: string, flow: Flow, queue: string) => `${organization}\u0000${flow}\u0000${queue}`
+
+/** A signer of a portal job may act: its group is active and the job still open. */
+export const canAct = (job: JobRecord, signer: SignerRecord): boolean =>
+  signer.status === "WAITING" &&
+  jobStatusOf(job.signers) === "IN_PROGRESS" &&
+  (job.portal === undefined || signer.portal?.activatedAt !== undefined)
+
+export interface PortalSession {
+  readonly secret: string
+  /** Logged in with a personal identification number (picked identity). */
+  readonly pin: string | undefined
+  /** Logged in through a contact signer's link and security code: bound to that one signer. */
+  readonly contact: { readonly job: JobRecord; readonly signer: SignerRecord } | undefined
+}
 
 export class State {
   readonly jobs = new Map<string, JobRecord>()
   private readonly byCreation: Array<JobRecord> = []
   private expiryCursor = 0
+  /** Portal jobs still IN_PROGRESS: their groups activate and expire on the clock. */
+  private readonly openPortalJobs = new Set<JobRecord>()
   private readonly redirectTokens = new Map<string, { readonly job: JobRecord; readonly signer: SignerRecord }>()
+  private readonly inviteTokens = new Map<string, { readonly job: JobRecord; readonly signer: SignerRecord }>()
   private readonly sessions = new Map<
     string,
     { readonly secret: string; readonly job: JobRecord; readonly signer: SignerRecord }
   >()
+  private readonly portalSessions = new Map<string, PortalSession>()
   private readonly queues = new Map<string, Queue>()
   private nextJobId = randomLongBase()
   private nextXadesId = randomLongBase() * 3n
+  private nextChange = 1
+  /** Called when an order group of a portal job becomes available (the engine sends the notifications). */
+  onActivated: ((job: JobRecord, signers: ReadonlyArray<SignerRecord>) => void) | undefined
+  /** Called when a final change of a job was settled by a confirmation (the engine archives). */
+  onFinalConfirmed: ((job: JobRecord) => void) | undefined
 
   constructor(readonly options: StateOptions) {}
 
@@ -155,26 +257,36 @@ export class State {
     return this.options.clock.now()
   }
 
+  private newSigner(
+    index: number,
+    kind: SignerRecord["kind"],
+    value: string,
+    now: number,
+    portal: PortalSigner | undefined,
+  ): SignerRecord {
+    return {
+      index,
+      kind,
+      value,
+      displayName: kind === "PersonalIdentificationNumber" ? `Test Person ${index}` : value,
+      status: "WAITING",
+      since: now,
+      redirectToken: undefined,
+      statusQueryToken: randomToken(),
+      xadesId: String(this.nextXadesId++),
+      xades: undefined,
+      signedAt: undefined,
+      portal,
+    }
+  }
+
   createJob(input: NewJob): JobRecord {
     const now = this.now()
     const id = String(this.nextJobId++)
-    const signers = input.signers.map(
-      (s, i): SignerRecord => ({
-        index: i + 1,
-        kind: s.kind,
-        value: s.value,
-        displayName: s.kind === "CustomIdentifier" ? s.value : `Test Person ${i + 1}`,
-        status: "WAITING",
-        since: now,
-        redirectToken: undefined,
-        statusQueryToken: randomToken(),
-        xadesId: String(this.nextXadesId++),
-        xades: undefined,
-        signedAt: undefined,
-      }),
-    )
+    const signers = input.signers.map((s, i) => this.newSigner(i + 1, s.kind, s.value, now, undefined))
     const job: JobRecord = {
       id,
+      flow: "direct",
       organization: input.organization,
       reference: input.reference,
       exitUrls: input.exitUrls,
@@ -189,6 +301,7 @@ export class State {
       completedAt: undefined,
       version: 0,
       pades: undefined,
+      portal: undefined,
     }
     this.jobs.set(id, job)
     this.byCreation.push(job)
@@ -196,11 +309,96 @@ export class State {
     return job
   }
 
-  /** The job, when it exists and belongs to the organization in the URL. */
-  job(organization: string, id: string): JobRecord | undefined {
+  /**
+   * A portal job. `lookup` is the fake KRR: contact data for a PIN, or why there is none. A reserved or unreachable
+   * signer ends the job at once (the others NOT_APPLICABLE), as the service cannot notify it.
+   */
+  createPortalJob(
+    input: NewPortalJob,
+    lookup: (pin: string) => ContactInformation | "RESERVED" | "CONTACT_INFORMATION_MISSING",
+  ): JobRecord {
+    const now = this.now()
+    const id = String(this.nextJobId++)
+    const signers = input.signers.map((s, i) => {
+      const pin = s.personalIdentificationNumber
+      const given = s.notifications
+      const value = pin ?? given?.email ?? given?.sms ?? ""
+      const looked = pin !== undefined && s.lookup !== undefined ? lookup(pin) : undefined
+      const contact =
+        looked === undefined
+          ? given
+          : typeof looked === "string"
+            ? undefined
+            : {
+                email: s.lookup?.email ? looked.email : undefined,
+                sms: s.lookup?.sms ? looked.sms : undefined,
+              }
+      const signer = this.newSigner(
+        i + 1,
+        pin === undefined ? "ContactInformation" : "PersonalIdentificationNumber",
+        value,
+        now,
+        {
+          order: s.order,
+          identifiedByContactInformation: pin === undefined,
+          notifications: given,
+          lookup: s.lookup,
+          contact,
+          inviteToken: randomToken(),
+          securityCode: undefined,
+          wrongCodes: 0,
+          activatedAt: undefined,
+        },
+      )
+      if (typeof looked === "string") signer.status = looked
+      else if (contact?.email === undefined && contact?.sms === undefined) signer.status = "CONTACT_INFORMATION_MISSING"
+      return signer
+    })
+    const job: JobRecord = {
+      id,
+      flow: "portal",
+      organization: input.organization,
+      reference: input.reference,
+      exitUrls: { completionUrl: "", rejectionUrl: "", errorUrl: "" },
+      statusRetrievalMethod: "POLLING",
+      pollingQueue: input.pollingQueue ?? "",
+      title: input.title,
+      description: input.description,
+      documents: input.documents,
+      signers,
+      createdAt: now,
+      expiresAt: Number.POSITIVE_INFINITY,
+      completedAt: undefined,
+      version: 0,
+      pades: undefined,
+      portal: {
+        nonsensitiveTitle: input.nonsensitiveTitle,
+        // A missing or past activation time means now.
+        activationTime: Math.max(now, input.activationTime ?? now),
+        availableMs: input.availableMs,
+        cancelled: false,
+        archivedDocumentId: undefined,
+      },
+    }
+    this.jobs.set(id, job)
+    for (const s of signers) if (s.portal !== undefined) this.inviteTokens.set(s.portal.inviteToken, { job, signer: s })
+    if (signers.some((s) => s.status !== "WAITING")) {
+      this.endOthers(job, "NOT_APPLICABLE", now)
+      this.changed(job)
+      return job
+    }
+    this.openPortalJobs.add(job)
+    this.sweepPortal(job, now)
+    return job
+  }
+
+  /** The job, when it exists and belongs to the organization in the URL (and flow, when given). */
+  job(organization: string, id: string, flow?: Flow): JobRecord | undefined {
     this.sweep()
     const job = this.jobs.get(id)
-    return job !== undefined && job.organization === organization ? job : undefined
+    return job !== undefined && job.organization === organization && (flow === undefined || job.flow === flow)
+      ? job
+      : undefined
   }
 
   /** A fresh one-time redirect token; the previous one stops working. */
@@ -232,35 +430,99 @@ export class State {
     return s
   }
 
+  /** The portal signer behind a contact signer's link. */
+  invite(token: string): { readonly job: JobRecord; readonly signer: SignerRecord } | undefined {
+    this.sweep()
+    return this.inviteTokens.get(token)
+  }
+
+  openPortalSession(session: Omit<PortalSession, "secret">): { readonly sessionId: string; readonly secret: string } {
+    const sessionId = random(12).toString("base64url")
+    const secret = randomToken()
+    this.portalSessions.set(sessionId, { ...session, secret })
+    return { sessionId, secret }
+  }
+
+  portalSession(sessionId: string, secret: string | undefined): PortalSession | undefined {
+    this.sweep()
+    const s = this.portalSessions.get(sessionId)
+    return s === undefined || secret === undefined || s.secret !== secret ? undefined : s
+  }
+
+  /** Portal jobs a logged-in PIN signs in, newest first. */
+  portalJobsOf(pin: string): Array<{ readonly job: JobRecord; readonly signer: SignerRecord }> {
+    this.sweep()
+    const out: Array<{ job: JobRecord; signer: SignerRecord }> = []
+    for (const job of this.jobs.values()) {
+      if (job.flow !== "portal") continue
+      const signer = job.signers.find((s) => s.kind === "PersonalIdentificationNumber" && s.value === pin)
+      // Not visible before its group is activated.
+      if (signer?.portal?.activatedAt !== undefined) out.push({ job, signer })
+    }
+    return out.reverse()
+  }
+
   /**
    * Records a signer's outcome (§5.7): one rejection or failure ends the job for everyone (the remaining WAITING signers
-   * become NOT_APPLICABLE); all signed completes it. Returns false when the signer can no longer act.
+   * become NOT_APPLICABLE); all signed completes it. In a portal job, the next order group is activated once every
+   * signer of the current one has signed. Returns false when the signer can no longer act.
    */
   finish(job: JobRecord, signer: SignerRecord, outcome: Outcome, xades?: string): boolean {
     this.sweep()
-    if (signer.status !== "WAITING") return false
+    if (!canAct(job, signer)) return false
     const now = this.now()
     signer.status = outcome
     signer.since = now
-    if (signer.redirectToken !== undefined) {
-      this.redirectTokens.delete(signer.redirectToken)
-      signer.redirectToken = undefined
-    }
+    this.dropRedirectToken(signer)
     if (outcome === "SIGNED") {
       signer.xades = xades
       signer.signedAt = now
     } else {
-      for (const other of job.signers) {
-        if (other.status === "WAITING") {
-          other.status = "NOT_APPLICABLE"
-          other.since = now
-          this.dropRedirectToken(other)
-        }
-      }
+      this.endOthers(job, "NOT_APPLICABLE", now)
     }
-    if (jobStatusOf(job.signers) === "COMPLETED_SUCCESSFULLY") job.completedAt = now
+    const status = jobStatusOf(job.signers)
+    if (status === "COMPLETED_SUCCESSFULLY") job.completedAt = now
+    if (status !== "IN_PROGRESS") this.openPortalJobs.delete(job)
+    this.changed(job)
+    if (status === "IN_PROGRESS" && job.portal !== undefined) this.sweepPortal(job, now)
+    return true
+  }
+
+  /** Too many wrong security codes: the signer is BLOCKED and the job ends. */
+  block(job: JobRecord, signer: SignerRecord) {
+    if (!canAct(job, signer)) return
+    const now = this.now()
+    signer.status = "BLOCKED"
+    signer.since = now
+    this.endOthers(job, "NOT_APPLICABLE", now)
+    this.openPortalJobs.delete(job)
+    this.changed(job)
+  }
+
+  /** The sender cancels a portal job: every signer who has not signed is CANCELLED. False once the job is final. */
+  cancel(job: JobRecord): boolean {
+    this.sweep()
+    if (job.portal === undefined || jobStatusOf(job.signers) !== "IN_PROGRESS") return false
+    const now = this.now()
+    for (const s of job.signers)
+      if (s.status !== "SIGNED") {
+        s.status = "CANCELLED"
+        s.since = now
+      }
+    job.portal.cancelled = true
+    this.openPortalJobs.delete(job)
     this.changed(job)
     return true
+  }
+
+  private endOthers(job: JobRecord, status: SignerStatus, at: number) {
+    for (const other of job.signers) {
+      if (other.status === "WAITING") {
+        other.status = status
+        other.since = at
+        this.dropRedirectToken(other)
+      }
+    }
   }
 
   private dropRedirectToken(signer: SignerRecord) {
@@ -271,19 +533,20 @@ export class State {
   private changed(job: JobRecord) {
     job.version++
     if (job.statusRetrievalMethod !== "POLLING") return
-    this.queue(job.organization, job.pollingQueue).ready.push(this.snapshot(job))
+    this.queue(job.organization, job.flow, job.pollingQueue).ready.push(this.snapshot(job))
   }
 
   snapshot(job: JobRecord): StatusChange {
     return {
+      seq: this.nextChange++,
       jobId: job.id,
       jobStatus: jobStatusOf(job.signers),
       signers: job.signers.map((s) => ({ value: s.value, status: s.status, since: s.since })),
     }
   }
 
-  private queue(organization: string, name: string): Queue {
-    const key = queueKey(organization, name)
+  private queue(organization: string, flow: Flow, name: string): Queue {
+    const key = queueKey(organization, flow, name)
     let q = this.queues.get(key)
     if (q === undefined) {
       q = { ready: [], inFlight: [], nextPermittedAt: 0 }
@@ -292,7 +555,43 @@ export class State {
     return q
   }
 
-  /** Expires jobs whose 30-day lifetime has passed. Jobs are created in clock order, so a cursor suffices. */
+  /**
+   * Moves a portal job along the clock: activates its first group at the activation time and each next group when
+   * the one before has signed; expires it when the active group's available time has run out.
+   */
+  private sweepPortal(job: JobRecord, now: number) {
+    const portal = job.portal!
+    for (;;) {
+      const waiting = job.signers.filter((s) => s.status === "WAITING")
+      if (waiting.length === 0) return
+      const order = Math.min(...waiting.map((s) => s.portal!.order))
+      const group = waiting.filter((s) => s.portal!.order === order)
+      const activatedAt = group[0]!.portal!.activatedAt
+      if (activatedAt === undefined) {
+        // The first group starts at the activation time; a later one when the group before has signed (now).
+        const first = job.signers.every((s) => s.portal!.activatedAt === undefined)
+        const at = first ? portal.activationTime : now
+        if (at > now) return
+        for (const s of group) {
+          s.portal!.activatedAt = at
+          if (s.portal!.identifiedByContactInformation) s.portal!.securityCode = randomCode()
+        }
+        this.onActivated?.(job, group)
+        continue
+      }
+      const deadline = activatedAt + portal.availableMs
+      if (now < deadline) return
+      // Everyone still waiting expires, including groups never activated: the sources do not say what those
+      // show, EXPIRED is the reading that tells the sender the job ran out of time (PROTOCOL.md §12.6).
+      this.endOthers(job, "EXPIRED", deadline)
+      this.openPortalJobs.delete(job)
+      this.changed(job)
+      return
+    }
+  }
+
+  /** Expires direct jobs whose 30-day lifetime has passed (created in clock order, so a cursor suffices), and moves
+   * open portal jobs along the clock. */
   sweep() {
     const now = this.now()
     while (this.expiryCursor < this.byCreation.length) {
@@ -309,13 +608,14 @@ export class State {
       }
       this.changed(job)
     }
+    for (const job of this.openPortalJobs) this.sweepPortal(job, now)
   }
 
-  /** One poll of an (organization, queue): 429 before the permitted time, else one change or empty. */
-  poll(organization: string, name: string): PollResult {
+  /** One poll of an (organization, flow, queue): 429 before the permitted time, else one change or empty. */
+  poll(organization: string, name: string, flow: Flow = "direct"): PollResult {
     this.sweep()
     const now = this.now()
-    const q = this.queue(organization, name)
+    const q = this.queue(organization, flow, name)
     if (now < q.nextPermittedAt) return { _tag: "TooEarly", nextPermittedAt: q.nextPermittedAt, requeued: 0 }
     // Unconfirmed changes whose grace period has passed go back to the front of the queue.
     const due = q.inFlight.filter((f) => f.requeueAt <= now)
@@ -333,14 +633,29 @@ export class State {
     return { _tag: "Change", change, nextPermittedAt: now, requeued: due.length }
   }
 
-  /** Confirmation: delivered changes of this job stop being re-queued. */
-  confirm(job: JobRecord) {
-    if (this.options.statusQueryTokensAfterConfirmation === "refused" && jobStatusOf(job.signers) !== "IN_PROGRESS") {
-      for (const signer of job.signers) signer.statusQueryToken = randomToken()
+  /**
+   * Confirmation. Under `settles-job` (the default, the worst case the sources allow) it settles every delivered
+   * change of the job, whichever change's URL was used; under `settles-change` only the change named by `seq` (a
+   * confirmation URL without one, as from a status query, still settles them all). When that settles a final change
+   * (or the job is final and not polled), the job's final status counts as received: its status query tokens are
+   * spent (when so configured) and its documents archived.
+   */
+  confirm(job: JobRecord, seq?: number) {
+    const q = this.queues.get(queueKey(job.organization, job.flow, job.pollingQueue))
+    let finalSettled = job.statusRetrievalMethod !== "POLLING" && jobStatusOf(job.signers) !== "IN_PROGRESS"
+    const only = this.options.confirmationModel === "settles-change" && seq !== undefined
+    if (q !== undefined) {
+      for (let i = q.inFlight.length - 1; i >= 0; i--) {
+        const { change } = q.inFlight[i]!
+        if (change.jobId !== job.id || (only && change.seq !== seq)) continue
+        if (change.jobStatus !== "IN_PROGRESS") finalSettled = true
+        q.inFlight.splice(i, 1)
+      }
     }
-    const q = this.queues.get(queueKey(job.organization, job.pollingQueue))
-    if (q === undefined) return
-    for (let i = q.inFlight.length - 1; i >= 0; i--) if (q.inFlight[i]!.change.jobId === job.id) q.inFlight.splice(i, 1)
+    if (!finalSettled) return
+    if (this.options.statusQueryTokensAfterConfirmation === "refused")
+      for (const signer of job.signers) signer.statusQueryToken = randomToken()
+    this.onFinalConfirmed?.(job)
   }
 
   /** Documents may be deleted once every signer has signed and the configured delay after the last signature passed. */
@@ -361,8 +676,12 @@ export class State {
   }
 
   /** Counts for tests: queued and in-flight changes of one queue. */
-  queueDepth(organization: string, name = ""): { readonly ready: number; readonly inFlight: number } {
-    const q = this.queues.get(queueKey(organization, name))
+  queueDepth(
+    organization: string,
+    name = "",
+    flow: Flow = "direct",
+  ): { readonly ready: number; readonly inFlight: number } {
+    const q = this.queues.get(queueKey(organization, flow, name))
     return { ready: q?.ready.length ?? 0, inFlight: q?.inFlight.length ?? 0 }
   }
 }

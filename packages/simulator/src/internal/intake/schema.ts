@@ -12,7 +12,7 @@
  * back to one run per request, so one request's errors never reach another's answer.
  */
 import { createHash, randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import { Worker } from "node:worker_threads"
@@ -149,17 +149,23 @@ export const xmllint = (
 
 let schemaFiles: ReadonlyArray<XmlFile> | undefined
 
-// The schema files belong to @signering/protocol (its `./schema/*` export).
+/** Schema a document is validated against: one per flow. */
+export type SchemaName = "direct.xsd" | "portal.xsd"
+
+// The schema files belong to @signering/protocol (its `./schema/*` export). Its portal schema is read when the
+// installed protocol version has one.
 const loadSchemas = (): ReadonlyArray<XmlFile> => {
   if (!schemaFiles) {
-    const direct = require.resolve("@signering/protocol/schema/direct.xsd")
-    schemaFiles = ["direct.xsd", "common.xsd"].map((fileName) => ({
-      fileName,
-      contents: readFileSync(path.join(path.dirname(direct), fileName), "utf8"),
-    }))
+    const dir = path.dirname(require.resolve("@signering/protocol/schema/direct.xsd"))
+    schemaFiles = ["direct.xsd", "common.xsd", "portal.xsd"]
+      .filter((fileName) => existsSync(path.join(dir, fileName)))
+      .map((fileName) => ({ fileName, contents: readFileSync(path.join(dir, fileName), "utf8") }))
   }
   return schemaFiles
 }
+
+/** Whether the protocol package ships a schema for the portal messages (it validates portal requests when so). */
+export const hasPortalSchema = (): boolean => loadSchemas().some((f) => f.fileName === "portal.xsd")
 
 // Validation is a pure function of the bytes, and clients send the same request XML and manifest again and again
 // (same exit URLs, same job shape): remembering recent verdicts saves a libxml2 run per repeated request.
@@ -179,15 +185,22 @@ const cacheKey = (files: ReadonlyArray<XmlFile>): string => {
  * other requests' documents; the answer holds only these files' lines. File names must be plain (`request.xml`);
  * they appear in the error lines.
  */
-export const validateDirect = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
-  const key = cacheKey(files)
+export const validateDirect = (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> =>
+  validate(files, "direct.xsd")
+
+/** Validates documents against the portal schema, like {@link validateDirect}. */
+export const validatePortal = (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> =>
+  validate(files, "portal.xsd")
+
+const validate = async (files: ReadonlyArray<XmlFile>, schema: SchemaName): Promise<ValidationResult> => {
+  const key = schema + cacheKey(files)
   const cached = cache.get(key)
   if (cached) {
     cache.delete(key)
     cache.set(key, cached)
     return cached
   }
-  const result = await enqueue(files)
+  const result = await enqueue(files, schema)
   cache.set(key, result)
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!)
   return result
@@ -206,6 +219,7 @@ export const validationStats = {
 }
 
 interface Queued {
+  readonly schema: SchemaName
   readonly files: ReadonlyArray<XmlFile>
   readonly resolve: (r: ValidationResult) => void
   readonly reject: (e: unknown) => void
@@ -218,9 +232,9 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024
 const queue: Array<Queued> = []
 let draining = false
 
-const enqueue = (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> =>
+const enqueue = (files: ReadonlyArray<XmlFile>, schema: SchemaName): Promise<ValidationResult> =>
   new Promise<ValidationResult>((resolve, reject) => {
-    queue.push({ files, resolve, reject })
+    queue.push({ schema, files, resolve, reject })
     if (!draining) void drain()
   })
 
@@ -237,7 +251,8 @@ const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch: Array<Queued> = [queue.shift()!]
       let bytes = sizeOf(batch[0]!.files)
-      while (queue.length > 0 && batch.length < MAX_BATCH_REQUESTS) {
+      // One schema per run: a batch takes the requests of the first one's flow.
+      while (queue.length > 0 && batch.length < MAX_BATCH_REQUESTS && queue[0]!.schema === batch[0]!.schema) {
         const size = sizeOf(queue[0]!.files)
         if (bytes + size > MAX_BATCH_BYTES) break
         bytes += size
@@ -252,7 +267,10 @@ const drain = async (): Promise<void> => {
 
 const runBatch = async (batch: ReadonlyArray<Queued>): Promise<void> => {
   if (batch.length > 1) {
-    const results = await validateTogether(batch.map((q) => q.files)).catch(() => undefined)
+    const results = await validateTogether(
+      batch.map((q) => q.files),
+      batch[0]!.schema,
+    ).catch(() => undefined)
     if (results) {
       validationStats.batchedRuns++
       validationStats.batchedRequests += batch.length
@@ -262,7 +280,7 @@ const runBatch = async (batch: ReadonlyArray<Queued>): Promise<void> => {
     validationStats.fallbacks++
   }
   for (const q of batch) {
-    await validateAlone(q.files).then(q.resolve, q.reject)
+    await validateAlone(q.files, q.schema).then(q.resolve, q.reject)
   }
 }
 
@@ -273,11 +291,14 @@ const errorLines = (stderr: string): Array<string> =>
     .filter((l) => l !== "")
 
 /** One xmllint run for one request's files. */
-export const validateAlone = async (files: ReadonlyArray<XmlFile>): Promise<ValidationResult> => {
+export const validateAlone = async (
+  files: ReadonlyArray<XmlFile>,
+  schema: SchemaName = "direct.xsd",
+): Promise<ValidationResult> => {
   validationStats.runs++
   const { exitCode, stderr } = await xmllint(
     files,
-    ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.fileName)],
+    ["--nonet", "--schema", schema, "--noout", ...files.map((f) => f.fileName)],
     false,
     true,
   )
@@ -296,6 +317,7 @@ const ERROR_LINE = /^:\d+: [^:]*(error|warning) ?: /
  */
 export const validateTogether = async (
   requests: ReadonlyArray<ReadonlyArray<XmlFile>>,
+  schema: SchemaName = "direct.xsd",
 ): Promise<Array<ValidationResult> | undefined> => {
   // Unguessable names: a document cannot forge another file's error line by quoting its name in a context line.
   const nonce = `v${randomBytes(8).toString("hex")}-`
@@ -310,7 +332,7 @@ export const validateTogether = async (
   validationStats.runs++
   const { exitCode, stderr } = await xmllint(
     files.map((f) => ({ fileName: f.batchName, contents: f.contents })),
-    ["--nonet", "--schema", "direct.xsd", "--noout", ...files.map((f) => f.batchName)],
+    ["--nonet", "--schema", schema, "--noout", ...files.map((f) => f.batchName)],
     false,
     true,
   )

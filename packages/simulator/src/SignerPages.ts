@@ -1,18 +1,26 @@
 /**
- * The simulated signing portal: the server-rendered pages a signer's browser sees. Like the real portal it is a separate
- * site from the API and asks for no client certificate. Plain HTML forms, no JavaScript.
+ * The signer's pages of the simulated service: what a signer's browser sees, for both flows. Like the real signing
+ * portal it is a separate site from the API and asks for no client certificate. Plain HTML forms, no JavaScript.
+ * (Named for the signer, so it does not collide with the sender's *portal flow*.)
  *
- * Flow: `GET /redirect/<one-time token>` sets a session cookie and answers 302 to `/ceremony/<session>`; the page shows
- * the job and its documents and offers Sign, Reject and "simulate an unexpected error"; each answers 302 to the job's
- * completion, rejection or error URL with `status_query_token` appended.
+ * Direct flow: `GET /redirect/<one-time token>` sets a session cookie and answers 302 to `/ceremony/<session>`; the
+ * page shows the job and its documents and offers Sign, Reject and "simulate an unexpected error"; each answers 302
+ * to the job's completion, rejection or error URL with `status_query_token` appended.
  *
- * @since 0.1.0
+ * Portal flow (`/portal/…`, see `internal/portalPages.ts`): a signer addressed by national identity number logs in
+ * by picking an identity (no real ID-porten) and sees the jobs whose order group is active; a signer addressed by
+ * contact information opens the link from the outbox and enters the security code sent beside it (too many wrong
+ * codes: BLOCKED). The outbox itself is readable at `/portal/outbox`.
+ *
+ * @since 0.2.0
  */
 import type { HttpBindings } from "@hono/node-server"
 import { type Context, Hono } from "hono"
 import { getCookie, setCookie } from "hono/cookie"
 import type { Engine } from "./internal/engine.js"
+import { escapeHtml, page } from "./internal/html.js"
 import { maskPath } from "./internal/observe.js"
+import { portalPages } from "./internal/portalPages.js"
 import type { JobRecord, Outcome, SignerRecord } from "./internal/state.js"
 
 /**
@@ -22,27 +30,7 @@ import type { JobRecord, Outcome, SignerRecord } from "./internal/state.js"
  */
 export const sessionCookieName = (sessionId: string): string => `signering_session_${sessionId}`
 
-type Env = { Bindings: HttpBindings }
-
-const escapeHtml = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;")
-
-const css = `
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f4f1ec;color:#1d1d1b}
-header{background:#e32d22;color:#fff;padding:1rem 2rem;font-weight:600;letter-spacing:.02em}
-main{max-width:46rem;margin:2rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 3px #0002}
-h1{margin-top:0;font-size:1.6rem}.description{white-space:pre-wrap;color:#444}
-ul.documents{padding-left:1.2rem}ul.documents li{margin:.4rem 0}
-form{display:inline-block;margin:1.2rem .6rem 0 0}
-button{font:inherit;padding:.6rem 1.2rem;border-radius:.3rem;border:1px solid #1d1d1b;background:#fff;cursor:pointer}
-button.sign{background:#1d1d1b;color:#fff}.status{padding:.6rem 1rem;background:#f4f1ec;border-radius:.3rem}
-footer{max-width:46rem;margin:0 auto 2rem;font-size:.8rem;color:#777}
-`
-
-const page = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-  `<title>${escapeHtml(title)}</title><style>${css}</style></head><body><header>Signering simulator</header>` +
-  `<main>${body}</main><footer>A local simulation of the signing portal. No real signature is made.</footer></body></html>`
+export type Env = { Bindings: HttpBindings }
 
 const ceremonyPage = (sessionId: string, job: JobRecord, signer: SignerRecord) => {
   const docs = (job.documents ?? [])
@@ -71,7 +59,7 @@ const jobStillOpen = (job: JobRecord) => job.signers.every((s) => s.status === "
 const outcomes: Record<string, Outcome> = { sign: "SIGNED", reject: "REJECTED", error: "FAILED" }
 
 /**
- * The portal application (a Hono app) over a running simulator's engine. `Simulator.start` serves it on its own
+ * The signer pages (a Hono app) over a running simulator's engine. `Simulator.start` serves it on its own
  * listener; it is exported for embedding the pages elsewhere.
  *
  * @example
@@ -110,7 +98,15 @@ export const make = (engine: Engine): Hono<Env> => {
       c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
   })
 
-  app.get("/", (c) => c.html(page("Signering simulator", "<h1>Signering simulator</h1><p>Signing portal.</p>")))
+  app.get("/", (c) =>
+    c.html(
+      page(
+        "Signering simulator",
+        `<h1>Signering simulator</h1><p>Signing portal.</p><p><a href="/portal/login">Log in to sign</a> · ` +
+          `<a href="/portal/outbox">Outbox (e-mail and SMS sent)</a></p>`,
+      ),
+    ),
+  )
 
   app.get("/redirect/:token", (c) => {
     const session = state.redeemRedirectToken(c.req.param("token"))
@@ -167,6 +163,8 @@ export const make = (engine: Engine): Hono<Env> => {
       )
     return c.redirect(exit, 302)
   })
+
+  portalPages(app, engine)
 
   app.notFound((c) => c.html(page("Not found", "<h1>Not found</h1>"), 404))
   return app

@@ -1,0 +1,205 @@
+/**
+ * The direct-flow routes of PROTOCOL.md §2 (D1–D8), whoami and the dev-mode sign hook.
+ */
+
+import { DirectServerXml } from "@signering/protocol/server"
+import type { Hono } from "hono"
+import type { Engine } from "../engine.js"
+import { verifyCreateRequest } from "../intake/index.js"
+import { validateDirect } from "../intake/schema.js"
+import { jobResponse, signerResponse, statusResponse } from "../responses.js"
+import type { JobRecord } from "../state.js"
+import {
+  type C,
+  type Env,
+  errorResponse,
+  MAX_CREATE_BYTES,
+  notFound,
+  pollHandler,
+  type Route,
+  readBody,
+  xml,
+} from "./shared.js"
+
+export const directRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
+  const { state, counters } = engine
+
+  const jobOf = (c: C): JobRecord | undefined => state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", "direct")
+
+  app.post(
+    "/api/:org/direct/signature-jobs",
+    route("create", async (c) => {
+      const body = await readBody(c.env.incoming, MAX_CREATE_BYTES)
+      if (body === undefined) {
+        counters.rejectedCreations++
+        return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
+      }
+      const result = await verifyCreateRequest({
+        contentType: c.req.header("content-type") ?? "",
+        body,
+        clientCertificateDer: c.get("identity").der,
+        organizationInUrl: c.req.param("org") ?? "",
+        now: new Date(state.now()),
+        signingTimeLeniencyMs: engine.options.signingTimeLeniencyMs,
+      })
+      if (!result.ok) {
+        counters.rejectedCreations++
+        return errorResponse(c, result.status, result.errorCode, result.errorMessage)
+      }
+      const { request, manifest } = result
+      const job = state.createJob({
+        organization: c.req.param("org") ?? "",
+        reference: request.reference,
+        exitUrls: request.exitUrls,
+        statusRetrievalMethod: request.statusRetrievalMethod,
+        pollingQueue: request.pollingQueue,
+        title: manifest.title,
+        description: manifest.description,
+        documents: manifest.documents,
+        signers: manifest.signers.map((s) =>
+          s.personalIdentificationNumber !== undefined
+            ? { kind: "PersonalIdentificationNumber" as const, value: s.personalIdentificationNumber }
+            : { kind: "CustomIdentifier" as const, value: s.customIdentifier ?? "" },
+        ),
+      })
+      counters.creations++
+      return xml(c, DirectServerXml.encodeJobResponse(jobResponse(engine.urls, job)))
+    }),
+  )
+
+  app.get(
+    "/api/:org/direct/signature-jobs",
+    route(
+      "poll",
+      pollHandler(engine, "direct", (job, change) =>
+        DirectServerXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job, change)),
+      ),
+    ),
+  )
+
+  app.get(
+    "/api/:org/direct/signature-jobs/:id/status",
+    route("status", (c) => {
+      const job = jobOf(c)
+      const token = c.req.query("status_query_token")
+      const signer = job?.signers.find((s) => token !== undefined && token !== "" && s.statusQueryToken === token)
+      if (job === undefined || signer === undefined)
+        return errorResponse(c, 403, "INVALID_STATUS_QUERY_TOKEN", "The status query token is not valid for this job")
+      if (signer.status === "WAITING")
+        return errorResponse(c, 404, "SIGNING_CEREMONY_NOT_COMPLETED", "The signing ceremony is not completed")
+      return xml(c, DirectServerXml.encodeJobStatusResponse(statusResponse(engine.urls, state, job)))
+    }),
+  )
+
+  app.post(
+    "/api/:org/direct/signature-jobs/:id/signers/:n",
+    route("signer", async (c) => {
+      const job = jobOf(c)
+      const signer = job?.signers.find((s) => String(s.index) === c.req.param("n"))
+      if (job === undefined || signer === undefined) return notFound(c, "Signer")
+      const body = new TextDecoder().decode(await c.req.arrayBuffer()).trim()
+      // The Java client posts a direct-signer-update-request; the .NET client posts nothing. Both are accepted.
+      if (body !== "") {
+        const problem = await signerUpdateProblem(body)
+        if (problem !== undefined)
+          return errorResponse(
+            c,
+            400,
+            "SCHEMA_VALIDATION_ERROR",
+            `Xml-message was not in accordance to schema: ${problem}`,
+          )
+      }
+      const token = state.issueRedirectToken(job, signer)
+      return xml(c, DirectServerXml.encodeSignerResponse(signerResponse(engine.urls, job, signer, token)))
+    }),
+  )
+
+  app.post(
+    "/api/:org/direct/signature-jobs/:id/complete",
+    route("confirm", (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      counters.confirmations++
+      state.confirm(job)
+      return c.body(null, 200)
+    }),
+  )
+
+  // Under the `settles-change` confirmation model a polled change's confirmation URL names the change.
+  app.post(
+    "/api/:org/direct/signature-jobs/:id/changes/:seq/complete",
+    route("confirm", (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      counters.confirmations++
+      state.confirm(job, Number(c.req.param("seq")))
+      return c.body(null, 200)
+    }),
+  )
+
+  app.get(
+    "/api/:org/direct/signature-jobs/:id/xades/:xid",
+    route("xades", (c) => {
+      const job = jobOf(c)
+      const signer = job?.signers.find((s) => s.xadesId === c.req.param("xid"))
+      if (signer?.xades === undefined) return notFound(c, "XAdES")
+      return xml(c, signer.xades)
+    }),
+  )
+
+  app.get(
+    "/api/:org/direct/signature-jobs/:id/pades",
+    route("pades", async (c) => {
+      const job = jobOf(c)
+      if (job?.documents === undefined || !job.signers.some((s) => s.status === "SIGNED")) return notFound(c, "PAdES")
+      const pdf = await engine.pades(job)
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/pdf" })
+    }),
+  )
+
+  app.delete(
+    "/api/:org/direct/signature-jobs/:id/delete-documents",
+    route("delete", (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      if (!engine.deleteDocuments(job))
+        return errorResponse(
+          c,
+          409,
+          "DOCUMENTS_NOT_DELETABLE",
+          "Documents can be deleted only when every signer has signed and the waiting time after the last signature has passed",
+        )
+      return c.body(null, 200)
+    }),
+  )
+
+  // Dev-mode auto-sign, like the hook of the official test environment. Answers with the exit URL (with the token).
+  app.post(
+    "/web/signature-jobs/:id/devmodesign",
+    route("devmode", async (c) => {
+      const found = state.jobs.get(c.req.param("id") ?? "")
+      const job = found?.flow === "direct" ? found : undefined
+      const certOrg = c.get("identity").organizationNumber
+      const allowed =
+        job !== undefined &&
+        certOrg !== undefined &&
+        (job.organization === certOrg || engine.options.brokers.get(certOrg)?.has(job.organization) === true)
+      const signer = allowed ? job.signers.find((s) => s.value === c.req.query("signer")) : undefined
+      if (!allowed || signer === undefined) return notFound(c, "Signer")
+      const exit = await engine.act(job, signer, "SIGNED")
+      if (exit === undefined)
+        return errorResponse(c, 409, "SIGNER_CANNOT_SIGN", "The signer has already acted or the job has ended")
+      return c.text(exit)
+    }),
+  )
+}
+
+/** Why a signer update body is refused (schema first, then the root element), or undefined when it is fine. */
+const signerUpdateProblem = async (body: string): Promise<string | undefined> => {
+  const schema = await validateDirect([{ fileName: "request.xml", contents: body }])
+  if (!schema.valid)
+    return (schema.errors[0] ?? "invalid").replace(/^[^:]*:\d*:\s*(Schemas validity error : )?/, "").trim()
+  return DirectServerXml.decodeSignerUpdateRequest(body)._tag === "Success"
+    ? undefined
+    : "the root element must be direct-signer-update-request with a redirect-url"
+}

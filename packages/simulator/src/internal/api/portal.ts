@@ -1,0 +1,158 @@
+/**
+ * The portal-flow routes of PROTOCOL.md §2 (P1–P6) and the archive (A1).
+ */
+import type { Hono } from "hono"
+import type { Engine } from "../engine.js"
+import { verifyPortalCreateRequest } from "../intake/index.js"
+import { portalJobResponse, portalStatusChange } from "../portalXml.js"
+import type { JobRecord } from "../state.js"
+import {
+  type C,
+  type Env,
+  errorResponse,
+  MAX_CREATE_BYTES,
+  notFound,
+  pollHandler,
+  type Route,
+  readBody,
+  xml,
+} from "./shared.js"
+
+export const portalRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
+  const { state, counters } = engine
+  const jobOf = (c: C): JobRecord | undefined => state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", "portal")
+
+  app.post(
+    "/api/:org/portal/signature-jobs",
+    route("portal-create", async (c) => {
+      const body = await readBody(c.env.incoming, MAX_CREATE_BYTES)
+      if (body === undefined) {
+        counters.rejectedCreations++
+        return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
+      }
+      const result = await verifyPortalCreateRequest({
+        contentType: c.req.header("content-type") ?? "",
+        body,
+        clientCertificateDer: c.get("identity").der,
+        organizationInUrl: c.req.param("org") ?? "",
+        now: new Date(state.now()),
+        signingTimeLeniencyMs: engine.options.signingTimeLeniencyMs,
+      })
+      if (!result.ok) {
+        counters.rejectedCreations++
+        return errorResponse(c, result.status, result.errorCode, result.errorMessage)
+      }
+      const { request, manifest, documents } = result
+      const job = state.createPortalJob(
+        {
+          organization: c.req.param("org") ?? "",
+          reference: request.reference,
+          pollingQueue: request.pollingQueue,
+          title: manifest.title,
+          nonsensitiveTitle: manifest.nonsensitiveTitle,
+          description: manifest.description,
+          documents,
+          activationTime: manifest.activationTime?.getTime(),
+          availableMs: manifest.availableSeconds * 1000,
+          signers: manifest.signers.map((s) => ({
+            personalIdentificationNumber: s.personalIdentificationNumber,
+            order: s.order,
+            notifications: s.notifications,
+            lookup: s.lookup,
+          })),
+        },
+        (pin) => engine.lookup(pin),
+      )
+      counters.creations++
+      return xml(c, portalJobResponse(engine.urls, job))
+    }),
+  )
+
+  app.get(
+    "/api/:org/portal/signature-jobs",
+    route(
+      "portal-poll",
+      pollHandler(engine, "portal", (job, change) => portalStatusChange(engine.urls, state, job, change)),
+    ),
+  )
+
+  const confirm = (c: C, seq: number | undefined) => {
+    const job = jobOf(c)
+    if (job === undefined) return notFound(c, "Signature job")
+    counters.confirmations++
+    state.confirm(job, seq)
+    return c.body(null, 200)
+  }
+  app.post(
+    "/api/:org/portal/signature-jobs/:id/complete",
+    route("portal-confirm", (c) => confirm(c, undefined)),
+  )
+  app.post(
+    "/api/:org/portal/signature-jobs/:id/changes/:seq/complete",
+    route("portal-confirm", (c) => confirm(c, Number(c.req.param("seq")))),
+  )
+
+  app.post(
+    "/api/:org/portal/signature-jobs/:id/cancel",
+    route("portal-cancel", (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      if (!engine.cancel(job))
+        return errorResponse(
+          c,
+          409,
+          "SIGNATURE_JOB_NOT_CANCELLABLE",
+          "The signature job cannot be cancelled: it is already completed",
+        )
+      return c.body(null, 200)
+    }),
+  )
+
+  app.get(
+    "/api/:org/portal/signature-jobs/:id/xades/:xid",
+    route("portal-xades", (c) => {
+      const job = jobOf(c)
+      const signer = job?.signers.find((s) => s.xadesId === c.req.param("xid"))
+      if (signer?.xades === undefined) return notFound(c, "XAdES")
+      return xml(c, signer.xades)
+    }),
+  )
+
+  app.get(
+    "/api/:org/portal/signature-jobs/:id/pades",
+    route("portal-pades", async (c) => {
+      const job = jobOf(c)
+      if (job?.documents === undefined || !job.signers.some((s) => s.status === "SIGNED")) return notFound(c, "PAdES")
+      const pdf = await engine.pades(job)
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/pdf" })
+    }),
+  )
+
+  app.delete(
+    "/api/:org/portal/signature-jobs/:id/delete-documents",
+    route("portal-delete", (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      if (!engine.deleteDocuments(job))
+        return errorResponse(
+          c,
+          409,
+          "DOCUMENTS_NOT_DELETABLE",
+          "Documents can be deleted only when every signer has signed and the waiting time after the last signature has passed",
+        )
+      return c.body(null, 200)
+    }),
+  )
+
+  // A1: long-term storage. The owner is the organization in the path; the id is opaque; no Accept is required
+  // (the Java client sends none).
+  app.get(
+    "/api/:org/archive/documents/:documentId/pades",
+    route("archive", async (c) => {
+      const stored = engine.archive.get(c.req.param("org") ?? "")?.get(c.req.param("documentId") ?? "")
+      if (stored === undefined) return notFound(c, "Archived document")
+      const pdf = await stored.pades
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/pdf" })
+    }),
+  )
+}

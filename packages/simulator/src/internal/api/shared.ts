@@ -1,0 +1,245 @@
+/**
+ * What every route of the mutual-TLS API shares: the request log, client identity, the rate limit, authorization of
+ * the organization in the URL, fault injection and the error body.
+ */
+
+import { type IncomingMessage, STATUS_CODES } from "node:http"
+import type { TLSSocket } from "node:tls"
+import type { HttpBindings } from "@hono/node-server"
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response"
+import type { DirectResponse } from "@signering/protocol"
+import { DirectServerXml } from "@signering/protocol/server"
+import type { Context, Hono, MiddlewareHandler } from "hono"
+import { type PeerIdentity, peerIdentity } from "../certificate.js"
+import { formatDateTime } from "../clock.js"
+import type { Engine } from "../engine.js"
+import type { FaultKind, FaultRoute } from "../faults.js"
+import { maskPath } from "../observe.js"
+import type { Flow, JobRecord, StatusChange } from "../state.js"
+
+export type Env = {
+  Bindings: HttpBindings
+  Variables: { identity: PeerIdentity; flags: Array<string>; route: FaultRoute | undefined }
+}
+export type C = Context<Env>
+
+export const XML = "application/xml"
+/** Largest create request read into memory: 10 MB of documents plus the XML parts and zip overhead, with room. */
+export const MAX_CREATE_BYTES = 32 * 1024 * 1024
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The request body straight from Node's stream, or undefined when it is over `max` bytes (by its Content-Length, or
+ * while reading a chunked one). Hono's `bodyLimit` reads `c.req.raw.body`, which makes the Node adapter build a
+ * Fetch Request per call (an AbortSignal, a copy of the headers, a web stream): a few percent of a creation.
+ */
+export const readBody = (incoming: IncomingMessage, max: number): Promise<Uint8Array | undefined> =>
+  new Promise((resolve, reject) => {
+    const declared = incoming.headers["content-length"]
+    if (incoming.headers["transfer-encoding"] === undefined && declared !== undefined && Number(declared) > max) {
+      resolve(undefined)
+      return
+    }
+    // A client that left while the handler was delayed (injected latency) closed the stream before these
+    // listeners existed: its 'close' will not come again, so waiting would keep the request open forever.
+    if (incoming.destroyed) {
+      reject(new Error("the client left before the request body was read"))
+      return
+    }
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const stop = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      incoming.off("close", onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > max) {
+        stop()
+        // the rest is read and dropped, so the connection can answer
+        incoming.resume()
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      stop()
+      resolve(Buffer.concat(chunks, size))
+    }
+    const onError = (error: unknown) => {
+      stop()
+      reject(error)
+    }
+    const onClose = () => {
+      stop()
+      reject(new Error("the request body ended early"))
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
+    incoming.on("close", onClose)
+  })
+
+export const xml = (c: C, body: string, status: 200 = 200) => c.body(body, status, { "Content-Type": XML })
+
+export const errorResponse = (c: C, status: number, errorCode: string, errorMessage: string) => {
+  c.get("flags")?.push(`error:${errorCode}`)
+  const error: DirectResponse.ErrorResponse = { errorCode, errorMessage, errorType: "CLIENT" }
+  return new Response(DirectServerXml.encodeError(error), { status, headers: { "Content-Type": XML } })
+}
+
+export const notFound = (c: C, what: string) => errorResponse(c, 404, "NOT_FOUND", `${what} not found`)
+
+/** Corrupts an XML body the way a broken proxy might: cut mid-element and left unclosed. */
+const malform = (body: Uint8Array): Uint8Array => {
+  const text = new TextDecoder().decode(body)
+  const cut = text.length > 0 ? text.slice(0, Math.max(1, Math.floor(text.length * 0.6))) : "<direct-signature-job"
+  return new TextEncoder().encode(`${cut}<<&broken`)
+}
+
+export type Route = (
+  name: Exclude<FaultRoute, "*">,
+  handler: (c: C) => Promise<Response> | Response,
+) => (c: C) => Promise<Response>
+
+/** Installs the shared middleware on the app and answers the route wrapper (route name for the log, faults). */
+export const installCommon = (app: Hono<Env>, engine: Engine): Route => {
+  const { state, counters } = engine
+
+  // Log every request (tokens and PINs masked) with timing and flags.
+  app.use("*", async (c, next) => {
+    const started = performance.now()
+    const flags: Array<string> = []
+    c.set("flags", flags)
+    c.set("route", undefined)
+    const at = new Date(state.now())
+    let status = 0
+    try {
+      await next()
+      status = c.res.status
+    } finally {
+      const url = new URL(c.req.url)
+      engine.log.add({
+        at,
+        listener: "api",
+        method: c.req.method,
+        path: maskPath(url.pathname + url.search),
+        route: c.get("route"),
+        certificateOrganization: peerIdentity(c.env.incoming.socket as TLSSocket)?.organizationNumber,
+        status: flags.includes("fault:reset") ? 0 : status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        flags,
+      })
+    }
+  })
+
+  // The listener already refused unverified certificates at the handshake; this is the belt to those braces.
+  app.use("*", async (c, next) => {
+    const identity = peerIdentity(c.env.incoming.socket as TLSSocket)
+    if (identity === undefined) return errorResponse(c, 403, "NOT_AUTHORIZED", "A client certificate is required")
+    c.set("identity", identity)
+    const org = identity.organizationNumber
+    if (engine.rateLimiter !== undefined && org !== undefined && !engine.rateLimiter.allow(org, state.now())) {
+      counters.rateLimited++
+      c.get("flags").push("rate-limited")
+      return c.body(null, 429, { DoSFilter: "unavailable" })
+    }
+    await next()
+  })
+
+  const authorize: MiddlewareHandler<Env> = async (c, next) => {
+    const certOrg = c.get("identity").organizationNumber
+    const urlOrg = c.req.param("org") ?? ""
+    if (certOrg === undefined || !engine.options.organizations.has(certOrg))
+      return errorResponse(c, 403, "NOT_AUTHORIZED", "The organization of the client certificate has no API access")
+    if (urlOrg !== certOrg && !engine.options.brokers.get(certOrg)?.has(urlOrg))
+      return errorResponse(
+        c,
+        403,
+        "BROKER_NOT_AUTHORIZED",
+        `Organization ${certOrg} is not authorized to act on behalf of organization ${urlOrg}`,
+      )
+    await next()
+  }
+  app.use("/api/:org", authorize)
+  app.use("/api/:org/*", authorize)
+
+  /** Wraps a handler with the route name (for the log) and any armed fault. */
+  const route: Route =
+    (name: Exclude<FaultRoute, "*">, handler: (c: C) => Promise<Response> | Response) =>
+    async (c: C): Promise<Response> => {
+      c.set("route", name)
+      const fault: FaultKind | undefined = engine.faults.take(name)
+      if (fault === undefined) return handler(c)
+      counters.faults++
+      c.get("flags").push(`fault:${fault.kind}`)
+      switch (fault.kind) {
+        case "latency":
+          await sleep(fault.ms)
+          return handler(c)
+        case "reset":
+          c.env.incoming.socket.destroy()
+          return RESPONSE_ALREADY_SENT
+        case "status":
+          return c.text(STATUS_CODES[fault.status] ?? "Error", fault.status as 500)
+        case "dos":
+          return c.body(null, 429, { DoSFilter: "unavailable" })
+        case "malformed": {
+          const res = await handler(c)
+          const body = malform(new Uint8Array(await res.arrayBuffer()))
+          const headers = new Headers(res.headers)
+          headers.delete("Content-Length")
+          if (!headers.has("Content-Type")) headers.set("Content-Type", XML)
+          return new Response(body as Uint8Array<ArrayBuffer>, {
+            status: res.status === 204 ? 200 : res.status,
+            headers,
+          })
+        }
+        case "truncate": {
+          const res = await handler(c)
+          const body = new Uint8Array(await res.arrayBuffer())
+          const out = c.env.outgoing
+          const headers: Record<string, string> = {}
+          res.headers.forEach((v, k) => {
+            headers[k] = v
+          })
+          // Promise the whole body, send half, then cut the connection.
+          const full = Math.max(body.length, 2)
+          out.writeHead(res.status === 204 ? 200 : res.status, { ...headers, "content-length": String(full) })
+          out.write(body.subarray(0, Math.floor(body.length / 2)), () => out.socket?.destroy())
+          return RESPONSE_ALREADY_SENT
+        }
+      }
+    }
+  return route
+}
+
+/** A poll of a flow's queue (§7): 429 before the permitted time, 204 when empty, else one change; always the header. */
+export const pollHandler =
+  (engine: Engine, flow: Flow, encode: (job: JobRecord, change: StatusChange) => string) =>
+  (c: C): Response => {
+    const { state, counters } = engine
+    counters.polls++
+    // The Java client sends a bare `?polling_queue` for the default queue; missing and empty are the same queue.
+    const result = state.poll(c.req.param("org") ?? "", c.req.query("polling_queue") ?? "", flow)
+    counters.requeued += result.requeued
+    const header = { "X-Next-permitted-poll-time": formatDateTime(result.nextPermittedAt) }
+    switch (result._tag) {
+      case "TooEarly":
+        counters.pollsBeforePermittedTime++
+        c.get("flags").push("polled-before-permitted-time")
+        return c.body(null, 429, header)
+      case "Empty":
+        counters.pollsEmpty++
+        return c.body(null, 204, header)
+      case "Change": {
+        counters.pollChanges++
+        const job = state.jobs.get(result.change.jobId)!
+        return c.body(encode(job, result.change), 200, { ...header, "Content-Type": XML })
+      }
+    }
+  }
