@@ -10,7 +10,8 @@
  */
 import { createPrivateKey, type X509Certificate } from "node:crypto"
 import type { ConnectionOptions } from "node:tls"
-import { Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
+import { TrustAnchors } from "@signering/client"
+import { Clock, Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { HttpClient, HttpClientError } from "effect/http"
 import { Agent, type Dispatcher, ProxyAgent } from "undici"
 import { loadCertificates, PemProblem } from "./internal/pem.js"
@@ -34,7 +35,14 @@ import { checkServerIdentity, POSTEN_ORGANIZATION_NUMBER } from "./ServerIdentit
  * @since 0.1.0
  */
 export class TransportConfigError extends Data.TaggedError("TransportConfigError")<{
-  readonly reason: "MissingTrustAnchors" | "InvalidTrustAnchor" | "InvalidClientCertificate" | "InvalidOption"
+  readonly reason:
+    | "MissingTrustAnchors"
+    | "InvalidTrustAnchor"
+    | "InvalidClientCertificate"
+    | "ClientCertificateExpired"
+    | "ClientCertificateNotYetValid"
+    | "WrongEnvironment"
+    | "InvalidOption"
   readonly field: string
   readonly detail: string
 }> {
@@ -65,19 +73,33 @@ export interface Options {
   readonly keystore: ClientCredentials
   /**
    * The environment (from `@signering/client`'s `Environment`), for its
-   * expected server organization number and any trust anchors it carries.
-   * `trustAnchors` and `serverOrganizationNumber` given here take precedence.
+   * expected server organization number and its trust anchors: the built-in
+   * environments carry the shipped Buypass/Commfides/Digipost CAs, so nothing
+   * more is needed. With `name` and `certificates` (as every `Environment`
+   * has), a client certificate issued for the other kind of environment is
+   * refused at start-up (`WrongEnvironment`). `trustAnchors` and
+   * `serverOrganizationNumber` given here take precedence.
    */
   readonly environment?:
-    | { readonly serverOrganizationNumber: string; readonly trustAnchors?: ReadonlyArray<string> | undefined }
+    | {
+        readonly serverOrganizationNumber: string
+        readonly trustAnchors?: ReadonlyArray<string> | undefined
+        readonly name?: "production" | "difitest" | "difiqa" | "custom" | undefined
+        readonly certificates?: "production" | "test" | undefined
+      }
     | undefined
   /**
    * The CA certificates a server chain must lead to, and nothing else: each
    * entry is PEM text, a PEM/DER file, or a directory of `.pem`/`.cer`/`.crt`
-   * files. For the real service use the Buypass/Commfides anchors of the
-   * environment (see the README).
+   * files. Default: the environment's (built in for production, difitest and
+   * difiqa). Anchors expired at start-up are left out, and logged once.
    */
   readonly trustAnchors?: string | ReadonlyArray<string> | undefined
+  /**
+   * @internal Tests only: the CA sets that stand for production and test
+   * certificates in the environment check, instead of the shipped ones.
+   */
+  readonly anchorSets?: TrustAnchors.AnchorSets | undefined
   /**
    * Organization number expected in the server certificate. Defaults to the
    * environment's, else Posten Bring AS (984661185), which runs every
@@ -111,7 +133,7 @@ const loadTrustAnchors = (
         configError(
           "MissingTrustAnchors",
           "trustAnchors",
-          "no trust anchors configured; give the CA certificates of the environment (PEM text, or a file or directory of .pem/.cer files). The real service uses the Buypass and Commfides roots published by Digdir (see the @signering/node-tls README); the simulator gives its own as pki.caCertificatePem",
+          "no trust anchors configured; pass a built-in environment (Environment.production, difitest or difiqa from @signering/client carry the Buypass and Commfides CAs of the real service), or give the CA certificates (PEM text, or a file or directory of .pem/.cer files); the simulator gives its own as pki.caCertificatePem",
         ),
       )
     }
@@ -124,6 +146,58 @@ const loadTrustAnchors = (
       anchors.push(...loaded)
     }
     return Effect.succeed(anchors)
+  })
+
+// OpenSSL cannot build a chain through an expired anchor, so one left in only hides the others' purpose: skip it,
+// judged by the clock at start-up (the shipped set keeps CAs that expired after a release), and say so once.
+const currentAnchors = (anchors: ReadonlyArray<X509Certificate>, now: number) =>
+  Effect.gen(function* () {
+    const skipped = anchors.filter((anchor) => Date.parse(anchor.validTo) < now)
+    if (skipped.length === 0) return anchors
+    const usable = anchors.filter((anchor) => !skipped.includes(anchor))
+    const described = TrustAnchors.describeSkipped(
+      skipped.map((anchor) => ({ subject: commonName(anchor.subject), notAfter: new Date(anchor.validTo) })),
+    )
+    if (usable.length === 0) {
+      return yield* configError("MissingTrustAnchors", "trustAnchors", `every trust anchor has expired. ${described}`)
+    }
+    yield* Effect.logInfo(described)
+    return usable
+  })
+
+const commonName = (subject: string) => /^CN=(.*)$/m.exec(subject)?.[1] ?? subject.replaceAll("\n", ", ")
+
+// The client package makes the same checks for the signing certificate; the transport repeats them for its TLS
+// certificate so a transport used on its own (or built before the client) fails just as early and as clearly.
+const preflightCertificate = (
+  chain: ReadonlyArray<X509Certificate>,
+  options: Pick<Options, "environment" | "anchorSets">,
+  now: number,
+) =>
+  Effect.gen(function* () {
+    const leaf = chain[0]!
+    const subject = leaf.subject.replaceAll("\n", ", ")
+    if (now < Date.parse(leaf.validFrom)) {
+      return yield* configError(
+        "ClientCertificateNotYetValid",
+        "keystore",
+        `the certificate ${subject} is valid only from ${new Date(leaf.validFrom).toISOString()}`,
+      )
+    }
+    if (now > Date.parse(leaf.validTo)) {
+      return yield* configError(
+        "ClientCertificateExpired",
+        "keystore",
+        `the certificate ${subject} expired ${new Date(leaf.validTo).toISOString()}`,
+      )
+    }
+    const environment = options.environment
+    if (environment?.name === undefined || environment.certificates === undefined) return
+    yield* TrustAnchors.checkEnvironment(
+      chain.map((certificate) => new Uint8Array(certificate.raw)),
+      { name: environment.name, certificates: environment.certificates },
+      options.anchorSets,
+    ).pipe(Effect.mapError((mismatch) => configError("WrongEnvironment", "keystore", mismatch.message)))
   })
 
 const checkCredentials = (credentials: ClientCredentials | undefined) =>
@@ -159,7 +233,7 @@ const checkCredentials = (credentials: ClientCredentials | undefined) =>
         ),
       )
     }
-    return Effect.void
+    return Effect.succeed(chain)
   })
 
 const loadCertificatesFromPem = (pem: string) =>
@@ -206,7 +280,10 @@ export interface TlsConnectOptions {
  * @since 0.1.0
  */
 export const connectOptions = (
-  options: Pick<Options, "keystore" | "environment" | "trustAnchors" | "serverOrganizationNumber" | "connectTimeout">,
+  options: Pick<
+    Options,
+    "keystore" | "environment" | "trustAnchors" | "serverOrganizationNumber" | "connectTimeout" | "anchorSets"
+  >,
 ): Effect.Effect<TlsConnectOptions, TransportConfigError> =>
   Effect.gen(function* () {
     const organization =
@@ -218,8 +295,13 @@ export const connectOptions = (
         `must be a 9-digit organization number, got "${organization}"`,
       )
     }
-    const anchors = yield* loadTrustAnchors(options.trustAnchors ?? options.environment?.trustAnchors)
-    yield* checkCredentials(options.keystore)
+    const now = yield* Clock.currentTimeMillis
+    const anchors = yield* currentAnchors(
+      yield* loadTrustAnchors(options.trustAnchors ?? options.environment?.trustAnchors),
+      now,
+    )
+    const chain = yield* checkCredentials(options.keystore)
+    yield* preflightCertificate(chain, options, now)
     const timeout = yield* positiveMillis("connectTimeout", options.connectTimeout, 10_000)
     const connect: TlsConnectOptions = {
       key: Redacted.value(options.keystore.privateKeyPem),

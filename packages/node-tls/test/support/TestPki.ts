@@ -15,6 +15,7 @@ export interface Authority extends Issued {
   readonly issue: (options: {
     readonly subject: ReadonlyArray<{ readonly type: string; readonly value: string }>
     readonly usage: "server" | "client"
+    readonly validity?: Validity | undefined
   }) => Issued
 }
 
@@ -29,19 +30,25 @@ const keyPair = () => {
 const attributes = (subject: ReadonlyArray<{ readonly type: string; readonly value: string }>) =>
   subject.map(({ type, value }) => ({ type, value }))
 
-const certificate = (publicKey: import("node-forge").pki.PublicKey) => {
+/** Default: from a minute ago for a day. */
+export interface Validity {
+  readonly notBefore: Date
+  readonly notAfter: Date
+}
+
+const certificate = (publicKey: import("node-forge").pki.PublicKey, validity?: Validity) => {
   const cert = forge.pki.createCertificate()
   cert.publicKey = publicKey
   cert.serialNumber = `01${randomBytes(8).toString("hex")}`
-  cert.validity.notBefore = new Date(Date.now() - 60_000)
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000)
+  cert.validity.notBefore = validity?.notBefore ?? new Date(Date.now() - 60_000)
+  cert.validity.notAfter = validity?.notAfter ?? new Date(Date.now() + 24 * 3600_000)
   return cert
 }
 
-export const makeAuthority = (name: string): Authority => {
+export const makeAuthority = (name: string, validity?: Validity): Authority => {
   const { publicKey, privateKeyPem } = keyPair()
   const signingKey = forge.pki.privateKeyFromPem(privateKeyPem)
-  const ca = certificate(publicKey)
+  const ca = certificate(publicKey, validity)
   const subject = [
     { type: "2.5.4.3", value: name },
     { type: "2.5.4.10", value: "Test PKI" },
@@ -59,7 +66,7 @@ export const makeAuthority = (name: string): Authority => {
     privateKeyPem,
     issue: (options) => {
       const leaf = keyPair()
-      const cert = certificate(leaf.publicKey)
+      const cert = certificate(leaf.publicKey, options.validity)
       cert.setSubject(attributes(options.subject))
       cert.setIssuer(ca.subject.attributes)
       cert.setExtensions([
