@@ -2,15 +2,21 @@
  * The sender portal as a Hono app: demo login, the customer's agreement, signing through the direct flow with the
  * status fetched when the browser comes back, and a sender desk for POLLING jobs.
  */
+import { createHash, timingSafeEqual } from "node:crypto"
+import { Redacted } from "effect"
 import { type Context, Hono } from "hono"
 import { deleteCookie, getCookie, setCookie } from "hono/cookie"
+import { csrf } from "hono/csrf"
+import { HTTPException } from "hono/http-exception"
+import { secureHeaders } from "hono/secure-headers"
 import * as Contract from "./Contract.js"
 import * as Customers from "./Customers.js"
 import * as Pin from "./Pin.js"
-import type { PollerState } from "./Poller.js"
+import { type PollerState, referenceOf } from "./Poller.js"
 import type { SigningPort } from "./Signing.js"
 import { SigningError } from "./Signing.js"
-import type { Job, Session, Store } from "./Store.js"
+import type { DeskSession, Job, Session, Store } from "./Store.js"
+import { testHold } from "./TestHold.js"
 import * as Views from "./Views.js"
 
 export interface AppOptions {
@@ -23,16 +29,42 @@ export interface AppOptions {
   readonly now?: () => Date
   /** One line per request and per step of a signing; never a token or a personal identification number. */
   readonly log?: (line: string) => void
+  /** The sender desk's own login; without it the desk is closed (nobody can send from it). */
+  readonly desk?: DeskCredentials | undefined
+}
+
+export interface DeskCredentials {
+  readonly user: string
+  readonly password: Redacted.Redacted<string>
 }
 
 const cookieName = "sample_session"
+const deskCookieName = "sample_desk"
 const nameLimit = 60
 
 /** Pages show the message of our own errors; anything else could carry details nobody should see. */
 const describe = (error: unknown): string =>
   error instanceof SigningError ? error.message : "The signing service could not be reached. Try again in a moment."
 
-type Env = { Variables: { session: Session | undefined } }
+type Env = { Variables: { session: Session | undefined; desk: DeskSession | undefined } }
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest()
+
+/** Compares in constant time (over digests, so the lengths do not leak either). */
+const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected))
+
+/**
+ * What the pages may load: only this app's own style sheet; never framed (clickjacking on the sign buttons); no
+ * `<base>`. Forms are left to the default because a form's answer may redirect to the signing portal's origin,
+ * which a `form-action 'self'` would block in Chromium.
+ */
+const contentSecurityPolicy = {
+  defaultSrc: ["'none'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+}
 
 export const make = (options: AppOptions): Hono<Env> => {
   const { store, signing } = options
@@ -42,19 +74,44 @@ export const make = (options: AppOptions): Hono<Env> => {
   const base = options.publicUrl.replace(/\/+$/, "")
   const app = new Hono<Env>()
 
+  // Security headers through hono's own middleware; `overwrite: false` lets the PDF answers keep their own CSP.
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy,
+      xFrameOptions: "DENY",
+      referrerPolicy: "no-referrer",
+      overwrite: false,
+    }),
+  )
+  // Every state-changing request must come from a page of this app (the Origin a browser sends, or its
+  // Sec-Fetch-Site): a form on another site cannot log someone in, send a job, or start a signing.
+  const publicOrigin = new URL(base).origin
+  app.use("*", csrf({ origin: (origin, c) => origin === publicOrigin || origin === new URL(c.req.url).origin }))
+
   app.use("*", async (c, next) => {
     const id = getCookie(c, cookieName)
     c.set("session", id === undefined ? undefined : store.session(id))
+    const deskId = getCookie(c, deskCookieName)
+    c.set("desk", deskId === undefined || options.desk === undefined ? undefined : store.deskSession(deskId))
     await next()
     // The path only: a return URL's query holds the status query token.
     log(`${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status}`)
     c.header("Cache-Control", "no-store")
-    c.header("X-Content-Type-Options", "nosniff")
-    c.header("Referrer-Policy", "no-referrer")
   })
 
-  const ownerMayView = (job: Job, session: Session | undefined) =>
-    job.flow === "POLLING" || (session !== undefined && job.ownerPin === session.pin)
+  app.get("/app.css", (c) => c.body(Views.css, 200, { "Content-Type": "text/css; charset=utf-8" }))
+
+  /** POLLING jobs belong to the sender desk; a customer's own jobs to that customer. */
+  const mayView = (c: Context<Env>, job: Job) => {
+    if (job.flow === "POLLING") return c.get("desk") !== undefined
+    const session = c.get("session")
+    return session !== undefined && job.ownerPin === session.pin
+  }
+
+  /** Who may trigger the status fetch of a return: a signer of the job, in their own session. */
+  const isSignerOf = (job: Job, session: Session | undefined) =>
+    session !== undefined && job.signers.some((s) => s.pin === session.pin)
 
   const notFound = (c: Context<Env>) =>
     c.html(
@@ -70,16 +127,16 @@ export const make = (options: AppOptions): Hono<Env> => {
     )
 
   const jobFrom = (c: Context<Env>): Job | undefined => {
-    const id = Number(c.req.param("id"))
-    if (!Number.isSafeInteger(id)) return undefined
-    const job = store.job(id)
-    return job !== undefined && ownerMayView(job, c.get("session")) ? job : undefined
+    const job = store.jobByRef(c.req.param("ref") ?? "")
+    return job !== undefined && mayView(c, job) ? job : undefined
   }
 
   const pdf = (c: Context<Env>, bytes: Uint8Array, fileName: string, attachment: boolean) =>
     c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": "application/pdf",
       "Content-Disposition": `${attachment ? "attachment" : "inline"}; filename="${fileName}"`,
+      // Not framed either; but no `default-src 'none'`, which could keep the browser's own PDF viewer from showing it.
+      "Content-Security-Policy": "frame-ancestors 'none'",
     })
 
   /** Records the job, sends it, stores the answer; the job's page shows a failure. */
@@ -91,24 +148,26 @@ export const make = (options: AppOptions): Hono<Env> => {
     const title = Contract.defaultTitle
     const contract = await Contract.render({ parties: input.signers.map((s) => s.name), title, date: now() })
     const id = store.createJob({ flow: input.flow, title, ownerPin: input.ownerPin, contract, signers: input.signers })
+    const ref = store.job(id)!.ref
     const redirects = new Map<string, string>()
     try {
       const created = await signing.create({
         flow: input.flow,
         title,
         description: "Your service agreement with Sample AS.",
-        reference: `sample-${id}`,
+        reference: referenceOf(id),
         document: { title, bytes: contract },
         signers: input.signers.map((s) => ({ pin: s.pin })),
         exitUrls: {
-          completionUrl: `${base}/jobs/${id}/return/completed`,
-          rejectionUrl: `${base}/jobs/${id}/return/rejected`,
-          errorUrl: `${base}/jobs/${id}/return/error`,
+          completionUrl: `${base}/jobs/${ref}/return/completed`,
+          rejectionUrl: `${base}/jobs/${ref}/return/rejected`,
+          errorUrl: `${base}/jobs/${ref}/return/error`,
         },
       })
       store.markCreated(id, created)
       for (const s of created.signers) if (s.pin !== undefined) redirects.set(s.pin, s.redirectUrl)
       log(`job ${id}: created at the service as ${created.signatureJobId} (${input.flow})`)
+      await testHold("after-create")
     } catch (error) {
       store.markCreateFailed(id, describe(error))
       log(`job ${id}: create failed: ${describe(error)}`)
@@ -195,26 +254,26 @@ export const make = (options: AppOptions): Hono<Env> => {
     }
     const { job, redirects } = await send({ flow: "WAIT_FOR_CALLBACK", ownerPin: session.pin, signers })
     const target = redirects.get(session.pin)
-    if (target === undefined) return c.redirect(`/jobs/${job.id}`, 303)
+    if (target === undefined) return c.redirect(`/jobs/${job.ref}`, 303)
     log(`job ${job.id}: browser sent to the signing portal`)
     return c.redirect(target, 302)
   })
 
   // A job's pages ------------------------------------------------------------------------------------------------
 
-  app.get("/jobs/:id", (c) => {
+  app.get("/jobs/:ref", (c) => {
     const job = jobFrom(c)
     if (job === undefined) return notFound(c)
-    return c.html(Views.jobPage({ job, events: store.events(job.id), session: c.get("session") }))
+    return c.html(Views.jobPage({ job, events: store.events(job.id), session: c.get("session"), desk: c.get("desk") }))
   })
 
-  app.get("/jobs/:id/contract.pdf", (c) => {
+  app.get("/jobs/:ref/contract.pdf", (c) => {
     const job = jobFrom(c)
     const bytes = job === undefined ? undefined : store.contract(job.id)
     return job === undefined || bytes === undefined ? notFound(c) : pdf(c, bytes, `agreement-${job.id}.pdf`, false)
   })
 
-  app.get("/jobs/:id/signed.pdf", (c) => {
+  app.get("/jobs/:ref/signed.pdf", (c) => {
     const job = jobFrom(c)
     const bytes = job === undefined ? undefined : store.signedDocument(job.id)
     return job === undefined || bytes === undefined
@@ -226,25 +285,40 @@ export const make = (options: AppOptions): Hono<Env> => {
    * The exit URLs. The browser's return is only the trigger: the outcome is what the status (fetched with the
    * token) says. The status is stored, the signed PDF downloaded and stored, and only then the status confirmed.
    */
-  app.get("/jobs/:id/return/:exit{completed|rejected|error}", async (c) => {
-    const id = Number(c.req.param("id"))
-    const job = Number.isSafeInteger(id) ? store.job(id) : undefined
+  app.get("/jobs/:ref/return/:exit{completed|rejected|error}", async (c) => {
+    const job = store.jobByRef(c.req.param("ref"))
     if (job === undefined) return notFound(c)
     const session = c.get("session")
-    const after = ownerMayView(job, session) ? `/jobs/${job.id}` : undefined
     if (job.flow === "POLLING") {
       // The sender learns the outcome from its polling queue; the signer only needs to know they are done.
+      // Nothing is fetched or written here, so an anonymous request can do no harm.
       return c.html(
         Views.message({
           title: "Thank you",
           text: "Your answer is registered. The sender will be told through the signing service.",
           tone: "ok",
-          links: [{ href: `/jobs/${job.id}`, text: "See the job" }],
+          links: c.get("desk") === undefined ? [] : [{ href: `/jobs/${job.ref}`, text: "See the job" }],
           session,
           outcome: `returned-${c.req.param("exit")}`,
         }),
       )
     }
+    // Only the job's own signer, in their session, may make the app call the service and write to the job's log:
+    // anyone else (a forged or leaked link, another customer) gets the login page's advice and changes nothing.
+    if (!isSignerOf(job, session)) {
+      return c.html(
+        Views.message({
+          title: "Log in to see your agreement",
+          text: "This link only works in the browser you signed from, while you are logged in.",
+          tone: "bad",
+          links: [{ href: "/", text: "Log in" }],
+          session,
+          outcome: "return-needs-login",
+        }),
+        403,
+      )
+    }
+    const after = mayView(c, job) ? `/jobs/${job.ref}` : undefined
     const token = c.req.query("status_query_token")
     if (token === undefined || token === "" || job.statusUrl === undefined) {
       store.noteError(job.id, "Came back without a status query token")
@@ -301,12 +375,12 @@ export const make = (options: AppOptions): Hono<Env> => {
   })
 
   /** A fresh redirect URL for one signer: the one-time URL from create may be spent (an abandoned attempt). */
-  app.post("/jobs/:id/signers/:position/redirect", async (c) => {
+  app.post("/jobs/:ref/signers/:position/redirect", async (c) => {
     const job = jobFrom(c)
     const signer = job?.signers.find((s) => s.position === Number(c.req.param("position")))
     if (job === undefined || signer === undefined) return notFound(c)
     if (job.status !== "IN_PROGRESS" || signer.status !== "WAITING" || signer.href === undefined)
-      return c.redirect(`/jobs/${job.id}`, 303)
+      return c.redirect(`/jobs/${job.ref}`, 303)
     try {
       const url = await signing.newRedirectUrl(signer.href)
       store.note(job.id, `New signing link for ${signer.name}`)
@@ -326,14 +400,14 @@ export const make = (options: AppOptions): Hono<Env> => {
    * waiting; once it ended (rejected, failed, expired, never sent), a new job for the same signers, because an
    * ended job cannot be signed any more.
    */
-  app.post("/jobs/:id/continue", async (c) => {
+  app.post("/jobs/:ref/continue", async (c) => {
     const job = jobFrom(c)
     if (job === undefined) return notFound(c)
     if (job.status === "IN_PROGRESS") {
       const signer =
         job.signers.find((s) => s.pin === c.get("session")?.pin && s.status === "WAITING") ??
         job.signers.find((s) => s.status === "WAITING")
-      if (signer?.href === undefined) return c.redirect(`/jobs/${job.id}`, 303)
+      if (signer?.href === undefined) return c.redirect(`/jobs/${job.ref}`, 303)
       try {
         const url = await signing.newRedirectUrl(signer.href)
         store.note(job.id, `New signing link for ${signer.name}`)
@@ -347,7 +421,7 @@ export const make = (options: AppOptions): Hono<Env> => {
         )
       }
     }
-    if (job.status === "COMPLETED_SUCCESSFULLY") return c.redirect(`/jobs/${job.id}`, 303)
+    if (job.status === "COMPLETED_SUCCESSFULLY") return c.redirect(`/jobs/${job.ref}`, 303)
     const { job: next, redirects } = await send({
       flow: job.flow,
       ownerPin: job.ownerPin,
@@ -356,7 +430,7 @@ export const make = (options: AppOptions): Hono<Env> => {
     store.note(job.id, `Started again as job #${next.id}`)
     const first = next.signers.find((s) => s.pin === c.get("session")?.pin) ?? next.signers[0]
     const target = first === undefined ? undefined : redirects.get(first.pin)
-    if (job.flow === "POLLING" || target === undefined) return c.redirect(`/jobs/${next.id}`, 303)
+    if (job.flow === "POLLING" || target === undefined) return c.redirect(`/jobs/${next.ref}`, 303)
     return c.redirect(target, 302)
   })
 
@@ -375,13 +449,50 @@ export const make = (options: AppOptions): Hono<Env> => {
         suggestion: suggestion ?? deskSuggestion,
         error,
         session: c.get("session"),
+        desk: c.get("desk"),
       }),
       error === undefined ? 200 : 400,
     )
 
-  app.get("/desk", (c) => deskPage(c))
+  const deskLoginPage = (c: Context<Env>, error?: string, status: 200 | 400 | 401 = 200) =>
+    c.html(
+      Views.deskLogin({ error, open: options.desk !== undefined, session: c.get("session") }),
+      error === undefined ? status : status === 200 ? 400 : status,
+    )
+
+  // The sender desk has its own login: it sends jobs in the organization's name and sees every signer's progress.
+
+  app.get("/desk/login", (c) => (c.get("desk") !== undefined ? c.redirect("/desk", 303) : deskLoginPage(c)))
+
+  app.post("/desk/login", async (c) => {
+    const credentials = options.desk
+    if (credentials === undefined) return deskLoginPage(c, "The sender desk is closed: no desk password is set.", 401)
+    const form = await c.req.parseBody()
+    const user = typeof form.user === "string" ? form.user : ""
+    const password = typeof form.password === "string" ? form.password : ""
+    // Both compared, always: which one was wrong is not told, nor how long it took to find out.
+    const userOk = sameSecret(user, credentials.user)
+    const passwordOk = sameSecret(password, Redacted.value(credentials.password))
+    if (!(userOk && passwordOk)) {
+      log("desk login refused")
+      return deskLoginPage(c, "Wrong user name or password.", 401)
+    }
+    const session = store.createDeskSession(credentials.user)
+    setCookie(c, deskCookieName, session.id, { path: "/", httpOnly: true, sameSite: "Lax" })
+    return c.redirect("/desk", 303)
+  })
+
+  app.post("/desk/logout", (c) => {
+    const id = getCookie(c, deskCookieName)
+    if (id !== undefined) store.deleteDeskSession(id)
+    deleteCookie(c, deskCookieName, { path: "/" })
+    return c.redirect("/desk/login", 303)
+  })
+
+  app.get("/desk", (c) => (c.get("desk") === undefined ? c.redirect("/desk/login", 303) : deskPage(c)))
 
   app.post("/desk/send", async (c) => {
+    if (c.get("desk") === undefined) return c.redirect("/desk/login", 303)
     const form = await c.req.parseBody()
     const text = typeof form.signers === "string" ? form.signers : ""
     const lines = text
@@ -410,6 +521,19 @@ export const make = (options: AppOptions): Hono<Env> => {
   app.get("/health", (c) => c.text("ok"))
   app.notFound(notFound)
   app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status === 403) {
+      log(`${c.req.method} ${new URL(c.req.url).pathname} -> 403 (from another site)`)
+      return c.html(
+        Views.message({
+          title: "Refused",
+          text: "This form was sent from another site. Open the page here and try again.",
+          tone: "bad",
+          links: [{ href: "/", text: "Go to the start page" }],
+          outcome: "cross-site",
+        }),
+        403,
+      )
+    }
     log(`error: ${error instanceof Error ? error.name : "unknown"}`)
     return c.html(
       Views.message({ title: "Something went wrong", text: "Please try again.", tone: "bad", outcome: "crash" }),

@@ -2,6 +2,7 @@
  * The app's configuration, from environment variables (twelve-factor). Pointing the app at the simulator or at the
  * real service differs only here: API root, server organization number, keystore and trust anchors.
  */
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
 
@@ -38,10 +39,14 @@ export interface Config {
   readonly publicUrl?: string | undefined
   readonly databasePath: string
   readonly signing: SigningConfig
+  /** The sender desk's login (`SAMPLE_DESK_USER`, `SAMPLE_DESK_PASSWORD`); without a password the desk is closed. */
+  readonly desk: { readonly user: string; readonly password: Redacted.Redacted<string> } | undefined
 }
 
 export const defaultDatabasePath = fileURLToPath(new URL("../.sample-data/sample.db", import.meta.url))
 export const defaultPollingQueue = "signering-sample"
+export const defaultDeskUser = "sender"
+export const deskPasswordMinLength = 12
 export const postenOrganizationNumber = "984661185"
 
 export class ConfigError extends Error {
@@ -49,6 +54,14 @@ export class ConfigError extends Error {
 }
 
 const environments: ReadonlyArray<EnvironmentName> = ["production", "difitest", "difiqa", "custom"]
+
+const readPassphrase = (name: string, path: string): string => {
+  try {
+    return readFileSync(path, "utf8").trim()
+  } catch {
+    throw new ConfigError(`${name} names a file that cannot be read`)
+  }
+}
 
 /** Reads the configuration; a missing or malformed variable is a `ConfigError` naming it. */
 export const fromEnv = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -75,12 +88,18 @@ export const fromEnv = (env: NodeJS.ProcessEnv = process.env): Config => {
   const senderOrg = get("SIGNERING_SENDER_ORGANIZATION_NUMBER")
   if (senderOrg !== undefined && !/^[0-9]{9}$/.test(senderOrg))
     throw new ConfigError("SIGNERING_SENDER_ORGANIZATION_NUMBER must be 9 digits")
-  const passphrase = get("SIGNERING_KEYSTORE_PASSPHRASE")
+  const passphraseFile = get("SIGNERING_KEYSTORE_PASSPHRASE_FILE")
+  // A file keeps the passphrase out of the environment (and is what the simulator's CLI writes).
+  const passphrase =
+    get("SIGNERING_KEYSTORE_PASSPHRASE") ??
+    (passphraseFile === undefined ? undefined : readPassphrase("SIGNERING_KEYSTORE_PASSPHRASE_FILE", passphraseFile))
   const p12 = get("SIGNERING_KEYSTORE")
   let keystore: KeystoreSource
   if (p12 !== undefined) {
     if (passphrase === undefined)
-      throw new ConfigError("SIGNERING_KEYSTORE_PASSPHRASE is not set: the PKCS#12 file needs it")
+      throw new ConfigError(
+        "SIGNERING_KEYSTORE_PASSPHRASE is not set: the PKCS#12 file needs it (or SIGNERING_KEYSTORE_PASSPHRASE_FILE)",
+      )
     keystore = { _tag: "Pkcs12", path: p12, passphrase: Redacted.make(passphrase) }
   } else {
     keystore = {
@@ -101,6 +120,9 @@ export const fromEnv = (env: NodeJS.ProcessEnv = process.env): Config => {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
   const host = get("SAMPLE_HOST") ?? "127.0.0.1"
+  const deskPassword = get("SAMPLE_DESK_PASSWORD")
+  if (deskPassword !== undefined && deskPassword.length < deskPasswordMinLength)
+    throw new ConfigError(`SAMPLE_DESK_PASSWORD must be at least ${deskPasswordMinLength} characters`)
   return {
     host,
     port,
@@ -115,5 +137,9 @@ export const fromEnv = (env: NodeJS.ProcessEnv = process.env): Config => {
       keystore,
       trustAnchors,
     },
+    desk:
+      deskPassword === undefined
+        ? undefined
+        : { user: get("SAMPLE_DESK_USER") ?? defaultDeskUser, password: Redacted.make(deskPassword) },
   }
 }

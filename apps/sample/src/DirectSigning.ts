@@ -86,6 +86,7 @@ const guard = async <A>(operation: string, run: () => Promise<A>): Promise<A> =>
 
 const toStatus = (status: DirectResponse.JobStatusResponse): Status => ({
   signatureJobId: String(status.signatureJobId),
+  reference: status.reference,
   status: status.status,
   signers: status.signers.map((s) => ({ signer: s.signer, status: s.status, since: s.since })),
   padesUrl: status.padesUrl,

@@ -134,7 +134,12 @@ export class Browser {
 
   async request(
     url: URL,
-    init: { method?: string; form?: ReadonlyArray<readonly [string, string]> } = {},
+    init: {
+      method?: string
+      form?: ReadonlyArray<readonly [string, string]>
+      /** The Origin header of a POST: the submitting page's (default: the target's own). */
+      origin?: string
+    } = {},
   ): Promise<Page> {
     let current = url
     let method = init.method ?? "GET"
@@ -145,6 +150,8 @@ export class Browser {
       const cookie = this.jar.header(current)
       if (cookie !== undefined) headers.Cookie = cookie
       if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded"
+      // A browser names the page's origin on every POST; the app refuses state changes from other sites without it.
+      if (method !== "GET" && method !== "HEAD") headers.Origin = init.origin ?? current.origin
       const response = await fetch(current, {
         method,
         headers,
@@ -188,7 +195,7 @@ export class Browser {
           .join(", ")})`,
       )
     const fields = form.fields.map(([k, v]): readonly [string, string] => [k, values[k] ?? v])
-    return this.request(form.action, { method: form.method.toUpperCase(), form: fields })
+    return this.request(form.action, { method: form.method.toUpperCase(), form: fields, origin: page.url.origin })
   }
 }
 

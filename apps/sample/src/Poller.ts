@@ -5,7 +5,8 @@
  * it after its re-queue delay instead of losing it (PROTOCOL §7–§8).
  */
 import type { SigningPort, Status } from "./Signing.js"
-import type { Store } from "./Store.js"
+import { isNewer, type Store } from "./Store.js"
+import { testHold } from "./TestHold.js"
 
 const lastChangeKey = "poller.lastChange"
 const lastErrorKey = "poller.lastError"
@@ -22,20 +23,47 @@ export const state = (store: Store): PollerState => ({
   lastError: store.setting(lastErrorKey),
 })
 
+/** The reference the app sends at create; it finds a job whose create answer was never stored. */
+export const referenceOf = (jobId: number): string => `sample-${jobId}`
+
+const jobIdOfReference = (reference: string | undefined): number | undefined => {
+  const match = reference === undefined ? null : /^sample-([0-9]{1,15})$/.exec(reference)
+  return match === null ? undefined : Number(match[1])
+}
+
 /**
  * Stores one status change for a job the app knows, downloading the signed PDF when the job completed. Returns
  * `false` for a job the app does not know (created with an earlier database): nothing to store, and confirming it
  * is right, or it would come back forever. Throws when the PDF cannot be downloaded, so the change stays unconfirmed.
+ *
+ * A job recorded but never linked to the service (the app died between the create and storing its answer) is found
+ * by its reference and linked, so its statuses are not thrown away. The store is monotonic: a change older than what
+ * is stored (re-queued and delivered late) is noted and not applied, and then confirmed, since nothing is lost.
  */
 export const storeChange = async (store: Store, signing: SigningPort, status: Status): Promise<boolean> => {
-  const job = store.jobBySignatureJobId(status.signatureJobId)
+  let job = store.jobBySignatureJobId(status.signatureJobId)
+  if (job === undefined) {
+    const id = jobIdOfReference(status.reference)
+    job = id === undefined ? undefined : store.adopt(id, status.signatureJobId)
+  }
   if (job === undefined) return false
-  if (status.status === "COMPLETED_SUCCESSFULLY" && status.padesUrl !== undefined) {
+  const stale = isNewer(
+    { status: job.status, since: job.statusSince === undefined ? undefined : new Date(job.statusSince) },
+    { status: status.status, since: newestSince(status) },
+  )
+  if (stale === "newer" && status.status === "COMPLETED_SUCCESSFULLY" && status.padesUrl !== undefined) {
     store.storeSignedDocument(job.id, await signing.pades(status.padesUrl))
   }
+  await testHold("handler")
   store.applyStatus(job.id, status, "Status change from the polling queue")
   return true
 }
+
+const newestSince = (status: Status): Date | undefined =>
+  status.signers.reduce<Date | undefined>(
+    (max, s) => (max === undefined || s.since.getTime() > max.getTime() ? s.since : max),
+    undefined,
+  )
 
 export interface Poller {
   /** Stops taking changes; one being stored is finished and confirmed first. */

@@ -15,6 +15,8 @@ export interface ServerOptions {
   /** Poll for POLLING jobs' status changes (default true). */
   readonly poll?: boolean
   readonly log?: (line: string) => void
+  /** The sender desk's login; without it the desk is closed. */
+  readonly desk?: App.DeskCredentials | undefined
 }
 
 export interface RunningServer {
@@ -55,6 +57,7 @@ export const start = async (options: ServerOptions): Promise<RunningServer> => {
     signing: options.signing,
     publicUrl: url,
     log,
+    desk: options.desk,
     poller: () => ({ ...Poller.state(store), running: poller !== undefined }),
   })
   handler = (request) => app.fetch(request)

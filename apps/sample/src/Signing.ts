@@ -34,6 +34,8 @@ export interface CreatedJob {
 
 export interface Status {
   readonly signatureJobId: string
+  /** The reference the app gave at create (`sample-<job number>`), when the service echoes it. */
+  readonly reference?: string | undefined
   readonly status: JobStatus
   readonly signers: ReadonlyArray<{
     readonly signer?: string | undefined

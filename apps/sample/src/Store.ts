@@ -3,6 +3,7 @@
  * file. Every write that belongs together runs in one transaction, so a crash or restart never leaves a job half
  * updated; a status is stored before it is confirmed, so a change the service re-delivers is simply applied again.
  */
+import { randomBytes } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
@@ -29,6 +30,8 @@ export interface Signer {
 
 export interface Job {
   readonly id: number
+  /** The job's reference in URLs: 128 random bits, so one job's address tells nothing about another's. */
+  readonly ref: string
   readonly flow: Flow
   readonly title: string
   readonly ownerPin: string | undefined
@@ -40,7 +43,19 @@ export interface Job {
   readonly lastError: string | undefined
   readonly signers: ReadonlyArray<Signer>
   readonly hasSignedDocument: boolean
+  /** The newest signer `since` of the status stored last: with the status, what a later change is compared with. */
+  readonly statusSince: string | undefined
 }
+
+export interface DeskSession {
+  readonly id: string
+  readonly user: string
+}
+
+/** What `applyStatus` did: an update older than what is stored is not applied (and the event log says so). */
+export type ApplyResult =
+  | { readonly applied: true }
+  | { readonly applied: false; readonly reason: "older" | "after-final" | "unknown-job" }
 
 export interface JobEvent {
   readonly at: string
@@ -74,7 +89,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   contract BLOB NOT NULL,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  last_error TEXT
+  last_error TEXT,
+  ref TEXT,
+  status_since TEXT
 );
 CREATE TABLE IF NOT EXISTS signers (
   job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -97,13 +114,60 @@ CREATE TABLE IF NOT EXISTS events (
   at TEXT NOT NULL,
   text TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS desk_sessions (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner_pin, id);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_ref ON jobs(ref);
 CREATE INDEX IF NOT EXISTS events_job ON events(job_id, id);
 `
+
+/** A database from before job references and monotonic statuses gets the columns, and each old job a reference. */
+const migrate = (db: Database.Database): void => {
+  const columns = db.prepare("PRAGMA table_info(jobs)").all() as Array<{ name: string }>
+  if (columns.length === 0) return
+  const names = new Set(columns.map((c) => c.name))
+  if (!names.has("ref")) {
+    db.exec("ALTER TABLE jobs ADD COLUMN ref TEXT")
+    const set = db.prepare("UPDATE jobs SET ref = ? WHERE id = ?")
+    for (const row of db.prepare("SELECT id FROM jobs").all() as Array<{ id: number }>) set.run(newRef(), row.id)
+  }
+  if (!names.has("status_since")) db.exec("ALTER TABLE jobs ADD COLUMN status_since TEXT")
+}
+
+/** 128 random bits, URL-safe. */
+export const newRef = (): string => randomBytes(16).toString("base64url")
+
+/** Job statuses in the order a job moves through them; a final status never goes back. */
+const rank: Record<JobState, number> = {
+  CREATING: 0,
+  CREATE_FAILED: 0,
+  IN_PROGRESS: 1,
+  COMPLETED_SUCCESSFULLY: 2,
+  FAILED: 2,
+}
+
+const finalStatus = (status: JobState) => status === "COMPLETED_SUCCESSFULLY" || status === "FAILED"
+
+/**
+ * Whether `next` may replace `stored`: a higher rank always, a lower never, the same rank when its newest `since`
+ * is not older (a re-delivered change is "newer" so its handler can run again and confirm).
+ */
+export const isNewer = (
+  stored: { readonly status: JobState; readonly since: Date | undefined },
+  next: { readonly status: JobState; readonly since: Date | undefined },
+): "newer" | "older" | "after-final" => {
+  if (rank[next.status] > rank[stored.status]) return "newer"
+  if (rank[next.status] < rank[stored.status]) return finalStatus(stored.status) ? "after-final" : "older"
+  if (stored.since === undefined || next.since === undefined) return "newer"
+  return next.since.getTime() >= stored.since.getTime() ? "newer" : "older"
+}
 
 interface JobRow {
   id: number
@@ -116,6 +180,8 @@ interface JobRow {
   created_at: string
   updated_at: string
   last_error: string | null
+  ref: string
+  status_since: string | null
   has_signed: number
 }
 
@@ -129,6 +195,7 @@ interface SignerRow {
 }
 
 const jobColumns = `id, flow, title, owner_pin, signature_job_id, status_url, status, created_at, updated_at, last_error,
+  ref, status_since,
   EXISTS (SELECT 1 FROM signed_documents d WHERE d.job_id = jobs.id) AS has_signed`
 
 export class Store {
@@ -147,6 +214,7 @@ export class Store {
     db.pragma("journal_mode = WAL")
     db.pragma("foreign_keys = ON")
     db.pragma("busy_timeout = 5000")
+    migrate(db)
     db.exec(schema)
     return new Store(db, options.now ?? (() => new Date()))
   }
@@ -178,6 +246,22 @@ export class Store {
     this.#db.prepare("DELETE FROM sessions WHERE id = ?").run(id)
   }
 
+  /** A signed-in sender at the desk (its own login, apart from the customers'). */
+  createDeskSession(user: string): DeskSession {
+    const id = randomBytes(32).toString("base64url")
+    this.#db.prepare("INSERT INTO desk_sessions (id, user, created_at) VALUES (?, ?, ?)").run(id, user, this.#stamp())
+    return { id, user }
+  }
+
+  deskSession(id: string): DeskSession | undefined {
+    const row = this.#db.prepare("SELECT id, user FROM desk_sessions WHERE id = ?").get(id) as DeskSession | undefined
+    return row === undefined ? undefined : { id: row.id, user: row.user }
+  }
+
+  deleteDeskSession(id: string): void {
+    this.#db.prepare("DELETE FROM desk_sessions WHERE id = ?").run(id)
+  }
+
   // Jobs -------------------------------------------------------------------------------------------------------
 
   /** Records a job before it is sent, so its id can go into the exit URLs. */
@@ -192,9 +276,9 @@ export class Store {
     return this.#db.transaction(() => {
       const result = this.#db
         .prepare(
-          "INSERT INTO jobs (flow, title, owner_pin, contract, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+          "INSERT INTO jobs (flow, title, owner_pin, contract, created_at, updated_at, ref) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .run(input.flow, input.title, input.ownerPin ?? null, Buffer.from(input.contract), at, at)
+        .run(input.flow, input.title, input.ownerPin ?? null, Buffer.from(input.contract), at, at, newRef())
       const id = Number(result.lastInsertRowid)
       const insert = this.#db.prepare("INSERT INTO signers (job_id, position, name, pin) VALUES (?, ?, ?, ?)")
       for (const [i, s] of input.signers.entries()) insert.run(id, i + 1, s.name, s.pin)
@@ -216,7 +300,9 @@ export class Store {
     this.#db.transaction(() => {
       this.#db
         .prepare(
-          "UPDATE jobs SET signature_job_id = ?, status_url = ?, status = 'IN_PROGRESS', updated_at = ?, last_error = NULL WHERE id = ?",
+          // A change from the polling queue may have been stored first (adopted by reference): never go back.
+          `UPDATE jobs SET signature_job_id = ?, status_url = ?, updated_at = ?, last_error = NULL,
+             status = CASE WHEN status IN ('CREATING', 'CREATE_FAILED') THEN 'IN_PROGRESS' ELSE status END WHERE id = ?`,
         )
         .run(response.signatureJobId, response.statusUrl ?? null, at, id)
       const update = this.#db.prepare("UPDATE signers SET href = ? WHERE job_id = ? AND pin = ?")
@@ -225,26 +311,74 @@ export class Store {
     })()
   }
 
+  /**
+   * Links a job the app recorded but has no service id for (the process died between the create and storing its
+   * answer, or the answer was lost) to the service's job a status change names, found by the job's reference.
+   * Returns the job, or `undefined` when there is no such unlinked job.
+   */
+  adopt(id: number, signatureJobId: string): Job | undefined {
+    const at = this.#stamp()
+    const changed = this.#db.transaction(() => {
+      const result = this.#db
+        .prepare(
+          "UPDATE jobs SET signature_job_id = ?, status = 'IN_PROGRESS', last_error = NULL, updated_at = ? WHERE id = ? AND signature_job_id IS NULL",
+        )
+        .run(signatureJobId, at, id)
+      if (result.changes === 1) this.#event(id, at, `Found at the service as job ${signatureJobId} (by its reference)`)
+      return result.changes === 1
+    })()
+    return changed ? this.job(id) : undefined
+  }
+
   markCreateFailed(id: number, message: string): void {
     const at = this.#stamp()
     this.#db.transaction(() => {
       this.#db
-        .prepare("UPDATE jobs SET status = 'CREATE_FAILED', last_error = ?, updated_at = ? WHERE id = ?")
+        .prepare(
+          "UPDATE jobs SET status = 'CREATE_FAILED', last_error = ?, updated_at = ? WHERE id = ? AND signature_job_id IS NULL",
+        )
         .run(message, at, id)
       this.#event(id, at, `Create failed: ${message}`)
     })()
   }
 
-  /** Applies a status from the service. Applying the same status twice changes nothing but the event log. */
-  applyStatus(id: number, update: StatusUpdate, source: string): void {
+  /**
+   * Applies a status from the service, monotonically: a job's status never goes back. An update is applied when its
+   * job status ranks higher than the stored one (IN_PROGRESS < COMPLETED_SUCCESSFULLY / FAILED), or ranks the same and
+   * its newest signer `since` is not older than the stored one; otherwise it is only noted in the event log. Changes
+   * can arrive out of order (a re-queued IN_PROGRESS after the COMPLETED one, issue 14), and several processes may
+   * handle one job, so the check and the write run in one transaction. Applying the same status twice changes nothing
+   * but the event log.
+   */
+  applyStatus(id: number, update: StatusUpdate, source: string): ApplyResult {
     const at = this.#stamp()
-    this.#db.transaction(() => {
-      this.#db.prepare("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?").run(update.status, at, id)
+    const newest = update.signers.reduce<Date | undefined>(
+      (max, s) => (max === undefined || s.since.getTime() > max.getTime() ? s.since : max),
+      undefined,
+    )
+    return this.#db.transaction((): ApplyResult => {
+      const row = this.#db.prepare("SELECT status, status_since FROM jobs WHERE id = ?").get(id) as
+        | { status: JobState; status_since: string | null }
+        | undefined
+      if (row === undefined) return { applied: false, reason: "unknown-job" }
+      const summary = `${update.status} (${update.signers.map((s) => s.status).join(", ")})`
+      const verdict = isNewer(
+        { status: row.status, since: row.status_since === null ? undefined : new Date(row.status_since) },
+        { status: update.status, since: newest },
+      )
+      if (verdict !== "newer") {
+        this.#event(id, at, `${source}: ${summary} ignored, older than the stored ${row.status}`)
+        return { applied: false, reason: verdict }
+      }
+      this.#db
+        .prepare("UPDATE jobs SET status = ?, status_since = ?, updated_at = ? WHERE id = ?")
+        .run(update.status, newest?.toISOString() ?? row.status_since, at, id)
       const set = this.#db.prepare("UPDATE signers SET status = ?, since = ? WHERE job_id = ? AND pin = ?")
       for (const s of update.signers) {
         if (s.signer !== undefined) set.run(s.status, s.since.toISOString(), id, s.signer)
       }
-      this.#event(id, at, `${source}: ${update.status} (${update.signers.map((s) => s.status).join(", ")})`)
+      this.#event(id, at, `${source}: ${summary}`)
+      return { applied: true }
     })()
   }
 
@@ -278,6 +412,12 @@ export class Store {
 
   job(id: number): Job | undefined {
     const row = this.#db.prepare(`SELECT ${jobColumns} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined
+    return row === undefined ? undefined : this.#toJob(row)
+  }
+
+  /** The job a URL names; `undefined` for any other string. */
+  jobByRef(ref: string): Job | undefined {
+    const row = this.#db.prepare(`SELECT ${jobColumns} FROM jobs WHERE ref = ?`).get(ref) as JobRow | undefined
     return row === undefined ? undefined : this.#toJob(row)
   }
 
@@ -337,6 +477,7 @@ export class Store {
     )
     return {
       id: row.id,
+      ref: row.ref,
       flow: row.flow,
       title: row.title,
       ownerPin: row.owner_pin ?? undefined,
@@ -348,6 +489,7 @@ export class Store {
       lastError: row.last_error ?? undefined,
       signers,
       hasSignedDocument: row.has_signed === 1,
+      statusSince: row.status_since ?? undefined,
     }
   }
 

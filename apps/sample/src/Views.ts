@@ -1,14 +1,15 @@
 /** Server-rendered pages. Every value goes through hono's `html` template, which escapes it. */
-import { html, raw } from "hono/html"
+import { html } from "hono/html"
 import type { HtmlEscapedString } from "hono/utils/html"
 import type { Customer } from "./Customers.js"
 import * as Pin from "./Pin.js"
 import type { PollerState } from "./Poller.js"
-import type { Job, JobEvent, Session, Signer } from "./Store.js"
+import type { DeskSession, Job, JobEvent, Session, Signer } from "./Store.js"
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 
-const css = `
+/** The one style sheet, served as `/app.css`: the Content-Security-Policy allows no inline style. */
+export const css = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2330;background:#f4f5f7}
 header{background:#fff;border-bottom:1px solid #dde1e6}
@@ -38,7 +39,13 @@ details summary{cursor:pointer;margin:.6rem 0}
 code{font-size:.9em}
 `
 
-const layout = (title: string, body: Html, options: { session?: Session | undefined; refreshSeconds?: number } = {}) =>
+interface LayoutOptions {
+  readonly session?: Session | undefined
+  readonly desk?: DeskSession | undefined
+  readonly refreshSeconds?: number
+}
+
+const layout = (title: string, body: Html, options: LayoutOptions = {}) =>
   html`<!doctype html>
 <html lang="en">
 <head>
@@ -46,7 +53,7 @@ const layout = (title: string, body: Html, options: { session?: Session | undefi
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ""}
 <title>${title} · Sample AS</title>
-<style>${raw(css)}</style>
+<link rel="stylesheet" href="/app.css">
 </head>
 <body>
 <header><div class="bar">
@@ -57,6 +64,12 @@ ${
   options.session
     ? html`<span class="muted">${options.session.name}</span>
 <form class="inline" method="post" action="/logout"><button class="link" type="submit">Log out</button></form>`
+    : ""
+}
+${
+  options.desk
+    ? html`<span class="muted">Sender: ${options.desk.user}</span>
+<form class="inline" method="post" action="/desk/logout"><button class="link" type="submit">Leave the desk</button></form>`
     : ""
 }
 </div></header>
@@ -133,7 +146,7 @@ ${input.customers.map(
 </form></div>`,
   )
 
-const jobLink = (job: Job) => html`<a href="/jobs/${job.id}">#${job.id}</a>`
+const jobLink = (job: Job) => html`<a href="/jobs/${job.ref}">#${job.id}</a>`
 
 export const agreement = (input: {
   readonly session: Session
@@ -149,7 +162,7 @@ ${input.error ? html`<div class="notice bad" role="alert">${input.error}</div>` 
 ${
   signed
     ? html`<div class="notice ok">Your agreement ${jobLink(signed)} is signed.
-${signed.hasSignedDocument ? html`<a href="/jobs/${signed.id}/signed.pdf">Download the signed PDF</a>` : ""}</div>`
+${signed.hasSignedDocument ? html`<a href="/jobs/${signed.ref}/signed.pdf">Download the signed PDF</a>` : ""}</div>`
     : ""
 }
 <div class="card"><h2>Service agreement</h2>
@@ -158,7 +171,7 @@ ${signed.hasSignedDocument ? html`<a href="/jobs/${signed.id}/signed.pdf">Downlo
 ${
   open
     ? html`<div class="notice wait">You have started signing agreement ${jobLink(open)} but not finished.
-<form class="inline" method="post" action="/jobs/${open.id}/continue"><button type="submit" class="secondary">Continue signing</button></form></div>`
+<form class="inline" method="post" action="/jobs/${open.ref}/continue"><button type="submit" class="secondary">Continue signing</button></form></div>`
     : ""
 }
 <form method="post" action="/sign">
@@ -180,7 +193,7 @@ const jobTable = (jobs: ReadonlyArray<Job>) =>
 ${jobs.map(
   (j) => html`<tr><td>${jobLink(j)}</td><td>${j.createdAt.slice(0, 16).replace("T", " ")}</td>
 <td>${j.signers.map((s) => s.name).join(", ")}</td><td>${statusBadge(j.status)}</td>
-<td>${j.hasSignedDocument ? html`<a href="/jobs/${j.id}/signed.pdf">Signed PDF</a>` : ""}</td></tr>`,
+<td>${j.hasSignedDocument ? html`<a href="/jobs/${j.ref}/signed.pdf">Signed PDF</a>` : ""}</td></tr>`,
 )}
 </tbody></table></div>`
 
@@ -193,7 +206,7 @@ ${job.signers.map(
 <td class="muted">${s.since ? s.since.slice(0, 19).replace("T", " ") : ""}</td>
 <td>${
     job.status === "IN_PROGRESS" && s.status === "WAITING" && s.href !== undefined && options.canOpen(s)
-      ? html`<form class="inline" method="post" action="/jobs/${job.id}/signers/${s.position}/redirect">
+      ? html`<form class="inline" method="post" action="/jobs/${job.ref}/signers/${s.position}/redirect">
 <button type="submit" class="secondary">Sign as ${s.name}</button></form>`
       : ""
   }</td></tr>`,
@@ -204,7 +217,7 @@ const outcome = (job: Job) => {
   if (job.status === "COMPLETED_SUCCESSFULLY") {
     return html`<div class="notice ok" data-outcome="signed"><h1>Signed</h1>
 <p>Everyone has signed. The signed PDF is stored with us.</p>
-${job.hasSignedDocument ? html`<p><a class="button" href="/jobs/${job.id}/signed.pdf">Download the signed PDF</a></p>` : html`<p>The signed PDF is on its way.</p>`}</div>`
+${job.hasSignedDocument ? html`<p><a class="button" href="/jobs/${job.ref}/signed.pdf">Download the signed PDF</a></p>` : html`<p>The signed PDF is on its way.</p>`}</div>`
   }
   if (job.status === "FAILED" && statuses.includes("REJECTED")) {
     return html`<div class="notice bad" data-outcome="rejected"><h1>The agreement was rejected</h1>
@@ -235,12 +248,13 @@ ${tryAgain(job)}</div>`
 }
 
 const tryAgain = (job: Job) =>
-  html`<form method="post" action="/jobs/${job.id}/continue"><button type="submit">Try again</button></form>`
+  html`<form method="post" action="/jobs/${job.ref}/continue"><button type="submit">Try again</button></form>`
 
 export const jobPage = (input: {
   readonly job: Job
   readonly events: ReadonlyArray<JobEvent>
   readonly session?: Session | undefined
+  readonly desk?: DeskSession | undefined
   readonly error?: string | undefined
 }) => {
   const { job } = input
@@ -252,12 +266,12 @@ ${outcome(job)}
 <p class="muted">${job.flow === "POLLING" ? "Status by polling" : "Status on return"}${job.signatureJobId ? ` · service job ${job.signatureJobId}` : ""}
 · ${statusBadge(job.status)}</p>
 ${signerRows(job, { canOpen: () => true })}
-<p><a href="/jobs/${job.id}/contract.pdf">Unsigned agreement (PDF)</a>
-${job.hasSignedDocument ? html` · <a href="/jobs/${job.id}/signed.pdf">Signed PDF</a>` : ""}</p></div>
+<p><a href="/jobs/${job.ref}/contract.pdf">Unsigned agreement (PDF)</a>
+${job.hasSignedDocument ? html` · <a href="/jobs/${job.ref}/signed.pdf">Signed PDF</a>` : ""}</p></div>
 <div class="card"><h2>What happened</h2><table><tbody>
 ${input.events.map((e) => html`<tr><td class="muted">${e.at.slice(11, 19)}</td><td>${e.text}</td></tr>`)}
 </tbody></table></div>`,
-    { session: input.session },
+    { session: input.session, desk: input.desk },
   )
 }
 
@@ -282,6 +296,7 @@ export const desk = (input: {
   readonly suggestion: string
   readonly error?: string | undefined
   readonly session?: Session | undefined
+  readonly desk?: DeskSession | undefined
 }) => {
   const busy = input.jobs.some((j) => j.status === "IN_PROGRESS" || j.status === "CREATING")
   return layout(
@@ -313,9 +328,34 @@ ${input.jobs.map(
   (j) => html`<tr data-job="${j.id}"><td>${jobLink(j)}</td>
 <td>${j.signers.map((s) => html`<div>${s.name} ${statusBadge(s.status)}</div>`)}</td>
 <td>${statusBadge(j.status)}</td>
-<td>${j.hasSignedDocument ? html`<a href="/jobs/${j.id}/signed.pdf">Signed PDF</a>` : ""}</td></tr>`,
+<td>${j.hasSignedDocument ? html`<a href="/jobs/${j.ref}/signed.pdf">Signed PDF</a>` : ""}</td></tr>`,
 )}</tbody></table>`
 }</div>`,
-    busy ? { session: input.session, refreshSeconds: 2 } : { session: input.session },
+    busy
+      ? { session: input.session, desk: input.desk, refreshSeconds: 2 }
+      : { session: input.session, desk: input.desk },
   )
 }
+
+export const deskLogin = (input: {
+  readonly error?: string | undefined
+  readonly open: boolean
+  readonly session?: Session | undefined
+}) =>
+  layout(
+    "Sender desk login",
+    html`<h1>Sender desk</h1>
+<p class="muted">The desk sends contracts in the organization's name and shows every signer's progress, so it has its
+own login (set <code>SAMPLE_DESK_USER</code> and <code>SAMPLE_DESK_PASSWORD</code>; the demo prints its own).</p>
+${input.error ? html`<div class="notice bad" role="alert">${input.error}</div>` : ""}
+${
+  input.open
+    ? html`<div class="card"><form method="post" action="/desk/login">
+<div class="row"><div><label for="user">User name</label><input id="user" name="user" required autocomplete="username"></div>
+<div><label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password"></div></div>
+<p><button type="submit">Log in to the desk</button></p>
+</form></div>`
+    : html`<div class="notice wait">The desk is closed: no desk password is configured.</div>`
+}`,
+    { session: input.session },
+  )

@@ -54,12 +54,19 @@ const main = async (): Promise<number> => {
       SIGNERING_TRUST_ANCHORS: files.caCertificate!,
       SAMPLE_PORT: values.port ?? (headless ? "0" : "3000"),
       SAMPLE_DATABASE: values.database ?? join(dataDir, "sample.db"),
+      // The sender desk's own login; a demo default, printed below. Set your own for anything but a demo.
+      SAMPLE_DESK_USER: Config.defaultDeskUser,
+      SAMPLE_DESK_PASSWORD: "demo-desk-password",
     }
     const config = Config.fromEnv(env)
     say(`  API root        ${simulator.url}`)
     say(`  signing portal  ${simulator.portalUrl}`)
     say("The sample portal's configuration (what you would set for the real service):")
-    for (const [k, v] of Object.entries(env)) say(`  ${k}=${k.includes("PASSPHRASE") ? "********" : v}`)
+    for (const [k, v] of Object.entries(env)) {
+      if (k === "SAMPLE_DESK_PASSWORD") continue
+      say(`  ${k}=${k.includes("PASSPHRASE") ? "********" : v}`)
+    }
+    say(`Sender desk login (demo default): user "${env.SAMPLE_DESK_USER}", password "${env.SAMPLE_DESK_PASSWORD}"`)
 
     const signing = await DirectSigning.make({ config: config.signing })
     server = await Server.start({
@@ -67,6 +74,7 @@ const main = async (): Promise<number> => {
       port: config.port,
       databasePath: config.databasePath,
       signing,
+      desk: config.desk,
       log: headless ? () => {} : say,
     })
 

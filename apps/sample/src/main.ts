@@ -17,9 +17,11 @@ const main = async () => {
     publicUrl: config.publicUrl,
     databasePath: config.databasePath,
     signing,
+    desk: config.desk,
     log: (line) => console.log(line),
   })
   console.log(`Sample portal: ${server.url}  (database ${config.databasePath})`)
+  if (config.desk === undefined) console.log("The sender desk is closed: set SAMPLE_DESK_PASSWORD to open it.")
   const stop = () => {
     console.log("Stopping…")
     void server.close().then(() => process.exit(0))

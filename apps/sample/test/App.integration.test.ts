@@ -20,7 +20,13 @@ afterAll(async () => {
 const browser = () => new Headless.Browser({ signal: AbortSignal.timeout(30_000) })
 const at = (path: string) => new URL(path, stack.url)
 const outcome = (page: Headless.Page) => /data-outcome="([^"]+)"/.exec(page.text)?.[1]
-const jobIdOf = (page: Headless.Page) => Number(/\/jobs\/(\d+)/.exec(page.url.pathname)?.[1])
+const refOf = (page: Headless.Page) => /\/jobs\/([A-Za-z0-9_-]+)/.exec(page.url.pathname)?.[1] ?? ""
+const jobOf = (page: Headless.Page) => stack.server.store.jobByRef(refOf(page))
+
+const deskLogin = async (b: Headless.Browser) => {
+  const page = await b.request(at("/desk/login"))
+  return b.submit(page, "Log in to the desk", { user: Stack.desk.user, password: Stack.desk.password })
+}
 
 const login = async (b: Headless.Browser, customer = 0) => {
   const page = await b.request(at("/"))
@@ -43,7 +49,7 @@ describe("direct flow, status on return", () => {
     const lines: Array<string> = []
     const result = await Headless.run({ appUrl: stack.url, report: (l) => lines.push(l) })
     expect(result.outcome).toBe("signed")
-    const job = stack.server.store.job(Number(result.jobPath.split("/")[2]))!
+    const job = stack.server.store.jobByRef(result.jobPath.split("/")[2]!)!
     expect(job.status).toBe("COMPLETED_SUCCESSFULLY")
     expect(job.signers.map((s) => s.status)).toEqual(["SIGNED"])
     expect(stack.simulator.job(job.signatureJobId!)?.status).toBe("COMPLETED_SUCCESSFULLY")
@@ -74,7 +80,7 @@ describe("direct flow, status on return", () => {
     page = await b.submit(page, "Reject")
     expect(outcome(page)).toBe("rejected")
     expect(page.text).toContain("The agreement was rejected")
-    const rejected = stack.server.store.job(jobIdOf(page))!
+    const rejected = jobOf(page)!
     expect(rejected.status).toBe("FAILED")
     expect(rejected.signers[0]!.status).toBe("REJECTED")
 
@@ -82,7 +88,7 @@ describe("direct flow, status on return", () => {
     expect(page.url.origin).toBe(new URL(stack.simulator.portalUrl).origin)
     page = await b.submit(page, "Sign")
     expect(outcome(page)).toBe("signed")
-    expect(jobIdOf(page)).toBeGreaterThan(rejected.id)
+    expect(jobOf(page)!.id).toBeGreaterThan(rejected.id)
   })
 
   it("shows a clear page when the signing service reports an error", async () => {
@@ -92,7 +98,7 @@ describe("direct flow, status on return", () => {
     page = await b.submit(page, "Simulate an unexpected error")
     expect(outcome(page)).toBe("error")
     expect(page.text).toContain("Something went wrong while signing")
-    expect(stack.server.store.job(jobIdOf(page))?.signers[0]?.status).toBe("FAILED")
+    expect(jobOf(page)?.signers[0]?.status).toBe("FAILED")
   })
 
   it("after an abandoned attempt, Continue signing gets a new redirect URL (the old one is spent)", async () => {
@@ -117,7 +123,7 @@ describe("direct flow, status on return", () => {
     ).toBe(true)
     page = await b.submit(page, "Sign")
     expect(outcome(page)).toBe("signed")
-    expect(jobIdOf(page)).toBe(job.id)
+    expect(jobOf(page)?.id).toBe(job.id)
   })
 
   it("a job with a co-signer: waits for the second signer, then is signed by both", async () => {
@@ -127,12 +133,12 @@ describe("direct flow, status on return", () => {
     page = await b.submit(page, "Sign", { coName: co.name, coPin: co.pin })
     page = await b.submit(page, "Sign")
     expect(outcome(page)).toBe("waiting")
-    const id = jobIdOf(page)
+    const { id, ref } = jobOf(page)!
     expect(stack.server.store.job(id)?.signers.map((s) => s.status)).toEqual(["SIGNED", "WAITING"])
     page = await b.submit(page, `Sign as ${co.name}`)
     page = await b.submit(page, "Sign")
     expect(outcome(page)).toBe("signed")
-    const pdf = await b.request(at(`/jobs/${id}/signed.pdf`))
+    const pdf = await b.request(at(`/jobs/${ref}/signed.pdf`))
     expect(pdf.contentType).toBe("application/pdf")
     expect(pdfMentions(pdf.body, Customers.demo[0]!.pin)).toBe(true)
     expect(pdfMentions(pdf.body, co.pin)).toBe(true)
@@ -142,12 +148,12 @@ describe("direct flow, status on return", () => {
     const owner = browser()
     let page = await login(owner, 0)
     const job = stack.server.store.jobs({ ownerPin: Customers.demo[0]!.pin, flow: "WAIT_FOR_CALLBACK" })[0]!
-    expect((await owner.request(at(`/jobs/${job.id}`))).status).toBe(200)
+    expect((await owner.request(at(`/jobs/${job.ref}`))).status).toBe(200)
     const other = browser()
     page = await login(other, 1)
-    expect((await other.request(at(`/jobs/${job.id}`))).status).toBe(404)
-    expect((await other.request(at(`/jobs/${job.id}/signed.pdf`))).status).toBe(404)
-    expect((await browser().request(at(`/jobs/${job.id}/signed.pdf`))).status).toBe(404)
+    expect((await other.request(at(`/jobs/${job.ref}`))).status).toBe(404)
+    expect((await other.request(at(`/jobs/${job.ref}/signed.pdf`))).status).toBe(404)
+    expect((await browser().request(at(`/jobs/${job.ref}/signed.pdf`))).status).toBe(404)
     expect(page.status).toBe(200)
   })
 
@@ -160,13 +166,13 @@ describe("direct flow, status on return", () => {
     const token = stack.simulator.statusQueryToken(job.signatureJobId!, Customers.demo[0]!.pin)
     const confirmations = stack.simulator.counters().confirmations
     const replay = await b.request(
-      at(`/jobs/${job.id}/return/completed?status_query_token=${encodeURIComponent(token)}`),
+      at(`/jobs/${job.ref}/return/completed?status_query_token=${encodeURIComponent(token)}`),
     )
     expect(replay.status).toBe(200)
     expect(outcome(replay)).toBe("signed")
     expect(stack.server.store.job(job.id)).toMatchObject({ status: "COMPLETED_SUCCESSFULLY", hasSignedDocument: true })
     expect(stack.simulator.counters().confirmations - confirmations).toBeLessThanOrEqual(1)
-    const bare = await b.request(at(`/jobs/${job.id}/return/completed`))
+    const bare = await b.request(at(`/jobs/${job.ref}/return/completed`))
     expect(bare.status).toBe(400)
     expect(outcome(bare)).toBe("bad-return")
   })
@@ -183,7 +189,7 @@ describe("direct flow, status on return", () => {
 describe("sender desk, status by polling", () => {
   it("sends one job per signer, and the poller stores and confirms each change", async () => {
     const b = browser()
-    let page = await b.request(at("/desk"))
+    let page = await deskLogin(b)
     const first = stack.server.store.jobs({ flow: "POLLING", limit: 1 })[0]?.id ?? 0
     const confirmations = stack.simulator.counters().confirmations
     page = await b.submit(page, "Send", { mode: "separately" })
@@ -206,12 +212,12 @@ describe("sender desk, status by polling", () => {
     )
     expect(stack.simulator.counters().pollsBeforePermittedTime).toBe(0)
     page = await b.request(at("/desk"))
-    expect(page.text).toContain(`href="/jobs/${a!.id}/signed.pdf"`)
+    expect(page.text).toContain(`href="/jobs/${a!.ref}/signed.pdf"`)
   })
 
   it("refuses a signer line without a valid number, naming the line", async () => {
     const b = browser()
-    const page = await b.request(at("/desk"))
+    const page = await deskLogin(b)
     const bad = await b.submit(page, "Send", { signers: `Kari Nordmann, ${Customers.demo[0]!.pin}\nOla, 1234` })
     expect(bad.status).toBe(400)
     expect(bad.text).toContain("Line 2: the number must be 11 digits with valid check digits.")
@@ -219,12 +225,12 @@ describe("sender desk, status by polling", () => {
 
   it("signers of a POLLING job sign through the portal from the job page; both names are on the PDF", async () => {
     const b = browser()
-    let page = await b.request(at("/desk"))
+    let page = await deskLogin(b)
     page = await b.submit(page, "Send", { mode: "together" })
     const job = stack.server.store.jobs({ flow: "POLLING", limit: 1 })[0]!
     expect(job.signers).toHaveLength(2)
     for (const signer of job.signers) {
-      page = await b.request(at(`/jobs/${job.id}`))
+      page = await b.request(at(`/jobs/${job.ref}`))
       page = await b.submit(page, `Sign as ${signer.name}`)
       page = await b.submit(page, "Sign")
       expect(outcome(page)).toBe("returned-completed")
@@ -246,10 +252,10 @@ describe("persistence", () => {
       before.map((j) => [j.id, j.status, j.hasSignedDocument]),
     )
     const b = browser()
-    await b.request(at("/desk"))
+    if (signed.flow === "POLLING") await deskLogin(b)
     const owner = signed.ownerPin === undefined ? undefined : Customers.demo.findIndex((c) => c.pin === signed.ownerPin)
     if (owner !== undefined) await login(b, owner)
-    const download = await b.request(at(`/jobs/${signed.id}/signed.pdf`))
+    const download = await b.request(at(`/jobs/${signed.ref}/signed.pdf`))
     expect(download.status).toBe(200)
     expect(download.body).toEqual(pdf)
   })

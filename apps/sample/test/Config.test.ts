@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Config from "../src/Config.js"
@@ -48,6 +51,35 @@ describe("Config.fromEnv", () => {
       serverOrganizationNumber: "123456785",
       keystore: { _tag: "Pem", certificatesPath: "chain.pem", privateKeyPath: "key.pem", passphrase: undefined },
     })
+  })
+
+  it("reads the passphrase from a file, and the desk login (a short password is refused, naming the limit)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sample-config-"))
+    const file = join(dir, "passphrase")
+    writeFileSync(file, "from-a-file\n")
+    const config = Config.fromEnv({
+      ...base,
+      SIGNERING_KEYSTORE_PASSPHRASE: "",
+      SIGNERING_KEYSTORE_PASSPHRASE_FILE: file,
+      SAMPLE_DESK_PASSWORD: "long-enough-password",
+    })
+    const keystore = config.signing.keystore
+    expect(keystore._tag === "Pkcs12" && Redacted.value(keystore.passphrase)).toBe("from-a-file")
+    expect(config.desk?.user).toBe("sender")
+    expect(config.desk && Redacted.value(config.desk.password)).toBe("long-enough-password")
+    expect(JSON.stringify(config)).not.toContain("long-enough-password")
+    expect(Config.fromEnv(base).desk).toBeUndefined()
+    expect(() => Config.fromEnv({ ...base, SAMPLE_DESK_PASSWORD: "short" })).toThrow(
+      "SAMPLE_DESK_PASSWORD must be at least 12 characters",
+    )
+    expect(() =>
+      Config.fromEnv({
+        ...base,
+        SIGNERING_KEYSTORE_PASSPHRASE: "",
+        SIGNERING_KEYSTORE_PASSPHRASE_FILE: join(dir, "no"),
+      }),
+    ).toThrow("SIGNERING_KEYSTORE_PASSPHRASE_FILE names a file that cannot be read")
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it("names the variable that is missing or wrong", () => {

@@ -109,4 +109,50 @@ describe("Poller", () => {
     expect(Poller.state(store).lastChange).toMatch(/job 404: COMPLETED_SUCCESSFULLY \(not ours\)$/)
     store.close()
   })
+
+  it("finds a job whose create answer was never stored by its reference, and stores its status", async () => {
+    const store = Store.open(":memory:")
+    const id = store.createJob({
+      flow: "POLLING",
+      title: "T",
+      contract: new Uint8Array(),
+      signers: [{ name: "Kari", pin }],
+    })
+    const { port, log, done } = scripted([
+      status("555", { reference: `sample-${id}` }),
+      status("556", { reference: "other-1" }),
+    ])
+    const poller = Poller.start({ store, signing: port })
+    await done()
+    await poller.stop()
+    expect(log).toEqual(["pades", "confirm 555", "confirm 556"])
+    expect(store.job(id)).toMatchObject({
+      signatureJobId: "555",
+      status: "COMPLETED_SUCCESSFULLY",
+      hasSignedDocument: true,
+    })
+    expect(store.jobs()).toHaveLength(1)
+    store.close()
+  })
+
+  it("a stale change after the final one is confirmed without being stored or downloading anything", async () => {
+    const store = Store.open(":memory:")
+    const id = withJob(store, "3")
+    const { port, log, done } = scripted([
+      status("3"),
+      status("3", {
+        status: "IN_PROGRESS",
+        padesUrl: undefined,
+        signers: [{ signer: pin, status: "WAITING", since: new Date("2026-11-28T09:00:00Z") }],
+      }),
+    ])
+    const poller = Poller.start({ store, signing: port })
+    await done()
+    await poller.stop()
+    expect(log).toEqual(["pades", "confirm 3", "confirm 3"])
+    expect(store.job(id)).toMatchObject({ status: "COMPLETED_SUCCESSFULLY" })
+    expect(store.job(id)?.signers[0]?.status).toBe("SIGNED")
+    expect(store.events(id).at(-1)?.text).toContain("ignored, older than the stored COMPLETED_SUCCESSFULLY")
+    store.close()
+  })
 })

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import Database from "better-sqlite3"
 import { afterEach, describe, expect, it } from "vitest"
 import { Store } from "../src/Store.js"
 
@@ -125,6 +126,82 @@ describe("Store", () => {
     store.markCreated(one, { signatureJobId: "7", signers: [] })
     expect(() => store.markCreated(two, { signatureJobId: "7", signers: [] })).toThrow(/UNIQUE/)
     expect(store.job(two)?.status).toBe("CREATING")
+    store.close()
+  })
+
+  it("never lets a status go back: an older since, or IN_PROGRESS after a final status, is noted and ignored", () => {
+    const store = Store.open(":memory:")
+    const id = store.createJob({ flow: "POLLING", title: "M", contract: new Uint8Array(), signers })
+    store.markCreated(id, { signatureJobId: "11", signers: [] })
+    const at = (minute: number) => new Date(`2026-11-28T10:${String(minute).padStart(2, "0")}:00Z`)
+    const update = (status: "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED", a: string, b: string, m: number) => ({
+      status,
+      signers: [
+        { signer: signers[0]!.pin, status: a, since: at(m) },
+        { signer: signers[1]!.pin, status: b, since: at(m) },
+      ],
+    })
+    expect(store.applyStatus(id, update("IN_PROGRESS", "SIGNED", "WAITING", 5), "poll")).toEqual({ applied: true })
+    // An older IN_PROGRESS (re-queued, delivered late) does not undo the first signature.
+    expect(store.applyStatus(id, update("IN_PROGRESS", "WAITING", "WAITING", 1), "poll")).toEqual({
+      applied: false,
+      reason: "older",
+    })
+    expect(store.job(id)?.signers.map((s) => s.status)).toEqual(["SIGNED", "WAITING"])
+    expect(store.applyStatus(id, update("COMPLETED_SUCCESSFULLY", "SIGNED", "SIGNED", 7), "poll").applied).toBe(true)
+    // The stale IN_PROGRESS of the issue (newer since than nothing, but after a final status) is ignored too.
+    expect(store.applyStatus(id, update("IN_PROGRESS", "SIGNED", "WAITING", 9), "poll")).toEqual({
+      applied: false,
+      reason: "after-final",
+    })
+    // The same final status delivered again is applied again (its handler may run again before it is confirmed).
+    expect(store.applyStatus(id, update("COMPLETED_SUCCESSFULLY", "SIGNED", "SIGNED", 7), "poll").applied).toBe(true)
+    const job = store.job(id)!
+    expect(job.status).toBe("COMPLETED_SUCCESSFULLY")
+    expect(job.statusSince).toBe("2026-11-28T10:07:00.000Z")
+    expect(job.signers.map((s) => s.status)).toEqual(["SIGNED", "SIGNED"])
+    expect(store.events(id).filter((e) => e.text.includes("ignored"))).toHaveLength(2)
+    expect(store.applyStatus(404, update("FAILED", "REJECTED", "WAITING", 1), "poll")).toEqual({
+      applied: false,
+      reason: "unknown-job",
+    })
+    store.close()
+  })
+
+  it("gives each job an unguessable reference, and adds them to a database from before references", () => {
+    const path = tempDb()
+    const store = Store.open(path)
+    const a = store.createJob({ flow: "POLLING", title: "A", contract: new Uint8Array(), signers: [] })
+    const ref = store.job(a)!.ref
+    expect(Buffer.from(ref, "base64url")).toHaveLength(16)
+    expect(store.jobByRef(ref)?.id).toBe(a)
+    expect(store.jobByRef(String(a))).toBeUndefined()
+    store.close()
+    // An old database: the columns dropped, as they were before.
+    const db = new Database(path)
+    db.exec("DROP INDEX jobs_ref; ALTER TABLE jobs DROP COLUMN ref; ALTER TABLE jobs DROP COLUMN status_since")
+    db.close()
+    const again = Store.open(path)
+    const migrated = again.job(a)!
+    expect(migrated.ref).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(migrated.ref).not.toBe(ref)
+    expect(again.jobByRef(migrated.ref)?.title).toBe("A")
+    again.close()
+  })
+
+  it("links a recorded job to the service's job once, and a late create answer does not set it back", () => {
+    const store = Store.open(":memory:")
+    const id = store.createJob({ flow: "POLLING", title: "X", contract: new Uint8Array(), signers })
+    expect(store.adopt(id, "77")?.signatureJobId).toBe("77")
+    expect(store.adopt(id, "78")).toBeUndefined()
+    store.applyStatus(
+      id,
+      { status: "FAILED", signers: [{ signer: signers[0]!.pin, status: "REJECTED", since: new Date() }] },
+      "poll",
+    )
+    store.markCreated(id, { signatureJobId: "77", signers: [] })
+    store.markCreateFailed(id, "timeout")
+    expect(store.job(id)).toMatchObject({ status: "FAILED", signatureJobId: "77" })
     store.close()
   })
 })

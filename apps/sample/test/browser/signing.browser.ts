@@ -26,10 +26,17 @@ afterAll(async () => {
 
 const portal = () => new URL(stack.simulator.portalUrl).origin
 
+/** What the browser reported as blocked by the app's Content-Security-Policy (must stay empty). */
+const cspViolations: Array<string> = []
+
 /** A new page with no cookies from earlier flows, as if a different person opened the app. */
 const freshPage = async () => {
   await browser.context.clearCookies()
-  return browser.context.newPage()
+  const page = await browser.context.newPage()
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`)
+  })
+  return page
 }
 
 const login = async (page: Page, shot: (p: Page, s: string) => Promise<void>, customer: number) => {
@@ -67,11 +74,15 @@ describe("sample portal in Chromium", () => {
     const page = await freshPage()
     await login(page, shot, 0)
     await page.getByRole("link", { name: "Read the agreement (PDF)" }).waitFor()
+    // The style sheet is a file (the CSP allows no inline style), and it applies.
+    expect(await page.locator("a.brand").evaluate((e) => getComputedStyle(e).color)).toBe("rgb(200, 16, 46)")
     await page.getByRole("button", { name: "Sign", exact: true }).click()
     await toPortal(page)
     await shot(page, "portal")
     await page.getByRole("button", { name: "Sign", exact: true }).click()
-    await page.waitForURL((u) => u.origin === new URL(stack.url).origin && /\/jobs\/\d+$/.test(u.pathname))
+    await page.waitForURL(
+      (u) => u.origin === new URL(stack.url).origin && /^\/jobs\/[A-Za-z0-9_-]{22}$/.test(u.pathname),
+    )
     expect(await outcome(page)).toBe("signed")
     await expect.poll(() => page.locator("h1").first().textContent()).toBe("Signed")
     await shot(page, "signed")
@@ -179,13 +190,20 @@ describe("sample portal in Chromium", () => {
     const shot = Chromium.screenshots("desk")
     const page = await freshPage()
     await page.goto(`${stack.url}/desk`)
+    // The desk has its own login.
+    await page.waitForURL(`${stack.url}/desk/login`)
+    await page.getByLabel("User name").fill(Stack.desk.user)
+    await page.getByLabel("Password").fill(Stack.desk.password)
+    await shot(page, "desk-login")
+    await page.getByRole("button", { name: "Log in to the desk" }).click()
+    await page.waitForURL(`${stack.url}/desk`)
     await shot(page, "desk")
     await page.getByRole("button", { name: "Send" }).click()
     await page.waitForURL(`${stack.url}/desk`)
     const job = stack.server.store.jobs({ flow: "POLLING", limit: 1 })[0]!
     await shot(page, "sent")
     for (const signer of job.signers) {
-      await page.goto(`${stack.url}/jobs/${job.id}`)
+      await page.goto(`${stack.url}/jobs/${job.ref}`)
       await page.getByRole("button", { name: `Sign as ${signer.name}` }).click()
       await toPortal(page)
       await page.getByRole("button", { name: "Sign", exact: true }).click()
@@ -200,5 +218,16 @@ describe("sample portal in Chromium", () => {
     await shot(page, "desk-signed")
     expect(stack.simulator.counters().pollsBeforePermittedTime).toBe(0)
     await page.close()
+  })
+
+  it("the security headers break nothing: no CSP violation in any flow, and the app refuses to be framed", async () => {
+    const page = await freshPage()
+    await page.setContent(`<iframe src="${stack.url}/"></iframe>`)
+    const frame = page.frames()[1]
+    await page.waitForTimeout(500)
+    // Chromium leaves a refused frame empty (about:blank or an error page), never the app's login page.
+    expect(await frame?.locator("text=Log in to your customer page").count()).toBe(0)
+    await page.close()
+    expect(cspViolations.filter((v) => !v.startsWith("about:blank"))).toEqual([])
   })
 })

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Keystore } from "@signering/protocol"
 import { Simulator } from "@signering/simulator"
+import { Redacted } from "effect"
 import * as DirectSigning from "../../src/DirectSigning.js"
 import * as Server from "../../src/Server.js"
 
@@ -19,6 +20,9 @@ export interface Stack {
   readonly close: () => Promise<void>
 }
 
+/** The sender desk's login in the tests. */
+export const desk = { user: "sender", password: "test-desk-password" } as const
+
 export const start = async (options: { readonly emptyQueuePollDelayMs?: number } = {}): Promise<Stack> => {
   const simulator = await Simulator.start({ emptyQueuePollDelayMs: options.emptyQueuePollDelayMs ?? 300 })
   const dir = mkdtempSync(join(tmpdir(), "sample-it-"))
@@ -33,6 +37,7 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
       port: 0,
       databasePath,
       log: (line) => logs.push(line),
+      desk: { user: desk.user, password: Redacted.make(desk.password) },
       signing: await DirectSigning.make({
         keystore,
         config: {
