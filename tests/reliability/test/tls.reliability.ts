@@ -92,16 +92,16 @@ describe("TLS: each misconfiguration is refused with a typed error and a hint", 
     expect((error as TransportError).hint).toMatch(/client certificate/)
   })
 
-  it("an expired client certificate", async () => {
+  it("an expired client certificate (the transport refuses it at start-up, before connecting)", async () => {
     const expired = world.sim.pki.issueClientCertificate({
       organizationNumber: ORG,
       notBefore: new Date(Date.now() - 400 * DAY),
       notAfter: new Date(Date.now() - 30 * DAY),
     })
     const error = await refusal(withKeystore(keystoreOf(expired)))
-    expect(error).toBeInstanceOf(TransportError)
-    expect(["TlsHandshake", "ClosedEarly"]).toContain((error as TransportError).reason)
-    expect((error as TransportError).hint).toMatch(/client certificate/)
+    expect(error).toBeInstanceOf(NodeTlsTransport.TransportConfigError)
+    expect((error as NodeTlsTransport.TransportConfigError).reason).toBe("ClientCertificateExpired")
+    expect((error as Error).message).toMatch(/^keystore: the certificate .* expired/)
   })
 
   it("a server with another organization number than expected", async () => {
