@@ -7,32 +7,45 @@
  * @since 0.1.0
  */
 import { Effect, Redacted, Result } from "effect"
-import { isBytes } from "./internal/bytes.js"
+import {
+  type AuthenticationLevel,
+  authenticationLevels,
+  type Document,
+  type DocumentInput,
+  type DocumentMediaType,
+  type IdentifierInSignedDocuments,
+  identifierInSignedDocumentsValues,
+  type OnBehalfOf,
+  onBehalfOfValues,
+  type Sender,
+  type SignatureType,
+  signatureTypes,
+  type ValidateOptions,
+} from "./Common.js"
 import {
   completeOrgNumber,
   completePin,
   hasValidOrgNumberCheckDigit,
   hasValidPinCheckDigits,
-  isElevenDigits,
-  isNineDigits,
   maskPin,
 } from "./internal/checkDigits.js"
-import { documentFileName as fileNameFor, isUrlEncodingInvariant, maxFileNameLength } from "./internal/fileName.js"
-import { codePointLength, firstNonXmlChar } from "./internal/xmlText.js"
+import { documentFileName as fileNameFor } from "./internal/fileName.js"
+import { checkDocuments, checkPin, checkSender, Issues, isRecord, sharedLimits } from "./internal/jobCheck.js"
 import { ValidationError, type ValidationIssue } from "./ProtocolError.js"
 
-export type SignatureType = "ADVANCED_ELECTRONIC_SIGNATURE" | "AUTHENTICATED_ELECTRONIC_SIGNATURE"
-export type OnBehalfOf = "SELF" | "OTHER"
-export type AuthenticationLevel = "3" | "4"
-export type IdentifierInSignedDocuments = "PERSONAL_IDENTIFICATION_NUMBER_AND_NAME" | "DATE_OF_BIRTH_AND_NAME" | "NAME"
-export type StatusRetrievalMethod = "WAIT_FOR_CALLBACK" | "POLLING"
-export type DocumentMediaType = "application/pdf" | "text/plain"
-
-/** The sender: the organization whose signatures are collected, and its polling queue (absent = default queue). */
-export interface Sender {
-  readonly organizationNumber: string
-  readonly pollingQueue?: string | undefined
+// The shared domain types live in `Common`; these names stay for existing code.
+export type {
+  AuthenticationLevel,
+  Document,
+  DocumentInput,
+  DocumentMediaType,
+  IdentifierInSignedDocuments,
+  OnBehalfOf,
+  Sender,
+  SignatureType,
+  ValidateOptions,
 }
+export type StatusRetrievalMethod = "WAIT_FOR_CALLBACK" | "POLLING"
 
 export interface ExitUrls {
   readonly completionUrl: string
@@ -49,15 +62,6 @@ export type DirectSignerInput = (
   readonly onBehalfOf?: OnBehalfOf | undefined
 }
 
-export interface DocumentInput {
-  readonly title: string
-  readonly bytes: Uint8Array
-  /** `application/pdf` (default, checked by content) or, when chosen explicitly, `text/plain`. */
-  readonly mediaType?: DocumentMediaType | undefined
-  /** Override the generated zip entry name (4–100 characters, `[0-9a-z._-]` recommended). */
-  readonly fileName?: string | undefined
-}
-
 export interface DirectJobInput {
   readonly title: string
   readonly description?: string | undefined
@@ -70,11 +74,6 @@ export interface DirectJobInput {
   readonly statusRetrievalMethod?: StatusRetrievalMethod | undefined
   readonly requiredAuthentication?: AuthenticationLevel | undefined
   readonly identifierInSignedDocuments?: IdentifierInSignedDocuments | undefined
-}
-
-export interface ValidateOptions {
-  /** Accept 11-digit numbers with wrong mod-11 check digits (synthetic test numbers). Default false. */
-  readonly allowInvalidPersonalIdentificationNumberChecksum?: boolean | undefined
 }
 
 /** A validated signer. The PIN travels as `Redacted` so logs and `toString` never show it. */
@@ -91,14 +90,6 @@ export type DirectSigner =
       readonly signatureType?: SignatureType | undefined
       readonly onBehalfOf?: OnBehalfOf | undefined
     }
-
-/** A validated document with its zip entry name (the manifest `href`, URL-encoding invariant). */
-export interface Document {
-  readonly title: string
-  readonly mediaType: DocumentMediaType
-  readonly bytes: Uint8Array
-  readonly fileName: string
-}
 
 /** A job that passed every documented limit. Only `make` creates one. */
 export interface DirectJob {
@@ -136,118 +127,16 @@ export interface DirectJob {
  * @since 0.1.0
  */
 export const limits = {
-  titleMaxLength: 80,
-  descriptionMaxLength: 220,
-  referenceMaxLength: 50,
+  ...sharedLimits,
   urlMaxLength: 500,
   customIdentifierMaxLength: 80,
-  documentTitleMaxLength: 80,
-  minSigners: 1,
-  maxSigners: 10,
-  minDocuments: 1,
-  maxDocuments: 20,
-  fileNameMinLength: 4,
-  fileNameMaxLength: maxFileNameLength,
-  maxTotalDocumentBytes: 10_485_760,
 } as const
 
-const signatureTypes: ReadonlyArray<SignatureType> = [
-  "ADVANCED_ELECTRONIC_SIGNATURE",
-  "AUTHENTICATED_ELECTRONIC_SIGNATURE",
-]
-const onBehalfOfValues: ReadonlyArray<OnBehalfOf> = ["SELF", "OTHER"]
-const authenticationLevels: ReadonlyArray<AuthenticationLevel> = ["3", "4"]
-const identifierValues: ReadonlyArray<IdentifierInSignedDocuments> = [
-  "PERSONAL_IDENTIFICATION_NUMBER_AND_NAME",
-  "DATE_OF_BIRTH_AND_NAME",
-  "NAME",
-]
 const statusRetrievalMethods: ReadonlyArray<StatusRetrievalMethod> = ["WAIT_FOR_CALLBACK", "POLLING"]
-const mediaTypes: ReadonlyArray<DocumentMediaType> = ["application/pdf", "text/plain"]
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
-
-// Input may come from untyped JavaScript or JSON: every access is defensive so validation never throws.
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-class Issues {
-  readonly list: Array<ValidationIssue> = []
-  add(path: string, rule: string, message: string): void {
-    this.list.push({ path, rule, message })
-  }
-
-  /** Type, XML 1.0 characters and length bounds of a text field. Returns the string when it is one. */
-  text(
-    path: string,
-    value: unknown,
-    bounds: { readonly min?: number; readonly max?: number },
-    label: string,
-  ): string | undefined {
-    if (typeof value !== "string") {
-      this.add(path, "type", `${label} must be a string`)
-      return undefined
-    }
-    const bad = firstNonXmlChar(value)
-    if (bad >= 0) {
-      this.add(path, "xml-character", `${label} contains a character XML 1.0 cannot carry (at index ${bad})`)
-    }
-    const length = codePointLength(value)
-    if (bounds.min !== undefined && length < bounds.min) {
-      this.add(
-        path,
-        bounds.min === 1 && length === 0 ? "required" : "too-short",
-        bounds.min === 1
-          ? `${label} must not be empty`
-          : `${label} must be at least ${bounds.min} characters (is ${length})`,
-      )
-    }
-    if (bounds.max !== undefined && length > bounds.max) {
-      this.add(path, "too-long", `${label} must be at most ${bounds.max} characters (is ${length})`)
-    }
-    return value
-  }
-
-  oneOf<A extends string>(path: string, value: unknown, allowed: ReadonlyArray<A>, label: string): A | undefined {
-    if (value === undefined) return undefined
-    if (typeof value === "string" && (allowed as ReadonlyArray<string>).includes(value)) return value as A
-    this.add(path, "not-allowed", `${label} must be one of ${allowed.join(", ")}`)
-    return undefined
-  }
-
-  url(path: string, value: unknown, label: string): void {
-    const s = this.text(path, value, { min: 1, max: limits.urlMaxLength }, label)
-    if (s === undefined || s.length === 0) return
-    let ok = false
-    if (!/[\s]/.test(s)) {
-      try {
-        const u = new URL(s)
-        ok = (u.protocol === "https:" || u.protocol === "http:") && u.host !== ""
-      } catch {
-        ok = false
-      }
-    }
-    if (!ok) this.add(path, "url", `${label} must be an absolute http(s) URL without whitespace`)
-  }
-}
-
-const pdfMagic = [0x25, 0x50, 0x44, 0x46, 0x2d] // %PDF-
-
-/** PDF readers accept the header anywhere in the first 1024 bytes; so do we (and nothing else counts). */
-const looksLikePdf = (bytes: Uint8Array): boolean => {
-  const end = Math.min(bytes.length - pdfMagic.length, 1024 - pdfMagic.length)
-  outer: for (let i = 0; i <= end; i++) {
-    for (let j = 0; j < pdfMagic.length; j++) if (bytes[i + j] !== pdfMagic[j]) continue outer
-    return true
-  }
-  return false
-}
-
-const pinOf = (value: unknown): string | undefined => {
-  const plain = Redacted.isRedacted(value) ? Redacted.value(value) : value
-  return typeof plain === "string" ? plain : undefined
-}
 
 interface Checked {
   readonly issues: ReadonlyArray<ValidationIssue>
@@ -261,43 +150,23 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
     return { issues: issues.list }
   }
   const title = issues.text("title", input.title, { min: 1, max: limits.titleMaxLength }, "title")
-  const description =
-    input.description === undefined
-      ? undefined
-      : issues.text("description", input.description, { max: limits.descriptionMaxLength }, "description")
-  const reference =
-    input.reference === undefined
-      ? undefined
-      : issues.text("reference", input.reference, { max: limits.referenceMaxLength }, "reference")
-
-  // Sender
-  const sender = input.sender as unknown
-  let organizationNumber: string | undefined
-  let pollingQueue: string | undefined
-  if (!isRecord(sender)) {
-    issues.add("sender", "required", "sender (with organizationNumber) is required")
-  } else {
-    const org = sender.organizationNumber
-    if (typeof org !== "string" || !isNineDigits(org)) {
-      issues.add("sender.organizationNumber", "pattern", "organization number must be exactly 9 digits")
-    } else if (!hasValidOrgNumberCheckDigit(org)) {
-      issues.add("sender.organizationNumber", "check-digit", "organization number has a wrong mod-11 check digit")
-    } else {
-      organizationNumber = org
-    }
-    if (sender.pollingQueue !== undefined) {
-      pollingQueue = issues.text("sender.pollingQueue", sender.pollingQueue, { min: 1 }, "polling queue")
-    }
-  }
+  const description = issues.optionalText(
+    "description",
+    input.description,
+    { max: limits.descriptionMaxLength },
+    "description",
+  )
+  const reference = issues.optionalText("reference", input.reference, { max: limits.referenceMaxLength }, "reference")
+  const sender = checkSender(issues, input.sender)
 
   // Exit URLs: required even for POLLING, the signer's browser must be sent somewhere.
   const exit = input.exitUrls as unknown
   if (!isRecord(exit)) {
     issues.add("exitUrls", "required", "exitUrls (completionUrl, rejectionUrl, errorUrl) are required")
   } else {
-    issues.url("exitUrls.completionUrl", exit.completionUrl, "completion URL")
-    issues.url("exitUrls.rejectionUrl", exit.rejectionUrl, "rejection URL")
-    issues.url("exitUrls.errorUrl", exit.errorUrl, "error URL")
+    issues.url("exitUrls.completionUrl", exit.completionUrl, "completion URL", limits.urlMaxLength)
+    issues.url("exitUrls.rejectionUrl", exit.rejectionUrl, "rejection URL", limits.urlMaxLength)
+    issues.url("exitUrls.errorUrl", exit.errorUrl, "error URL", limits.urlMaxLength)
   }
 
   const statusRetrievalMethod = issues.oneOf(
@@ -315,178 +184,62 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
   const identifierInSignedDocuments = issues.oneOf(
     "identifierInSignedDocuments",
     input.identifierInSignedDocuments,
-    identifierValues,
+    identifierInSignedDocumentsValues,
     "identifier in signed documents",
   )
 
   // Signers
   const signers: Array<DirectSigner> = []
-  const rawSigners = input.signers as unknown
-  if (!Array.isArray(rawSigners)) {
-    issues.add("signers", "required", `signers must be a list of ${limits.minSigners} to ${limits.maxSigners}`)
-  } else {
-    if (rawSigners.length < limits.minSigners || rawSigners.length > limits.maxSigners) {
-      issues.add(
-        "signers",
-        rawSigners.length < limits.minSigners ? "too-few" : "too-many",
-        `a job has ${limits.minSigners} to ${limits.maxSigners} signers (has ${rawSigners.length})`,
-      )
+  const rawSigners = issues.sized<unknown>("signers", input.signers, limits.minSigners, limits.maxSigners, "signers")
+  const seenIdentifiers = new Map<string, number>()
+  rawSigners?.forEach((s: unknown, i) => {
+    const path = `signers[${i}]`
+    if (!isRecord(s)) {
+      issues.add(path, "type", "a signer must be an object")
+      return
     }
-    const seenIdentifiers = new Map<string, number>()
-    rawSigners.forEach((s: unknown, i) => {
-      const path = `signers[${i}]`
-      if (!isRecord(s)) {
-        issues.add(path, "type", "a signer must be an object")
-        return
-      }
-      const signatureType = issues.oneOf(`${path}.signatureType`, s.signatureType, signatureTypes, "signature type")
-      const onBehalfOf = issues.oneOf(`${path}.onBehalfOf`, s.onBehalfOf, onBehalfOfValues, "on-behalf-of")
-      const extra = {
-        ...(signatureType === undefined ? {} : { signatureType }),
-        ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
-      }
-      const hasPin = s.personalIdentificationNumber !== undefined
-      const hasCustom = s.customIdentifier !== undefined
-      if (hasPin === hasCustom) {
-        issues.add(
-          path,
-          "signer-identifier",
-          "a signer needs exactly one of personalIdentificationNumber and customIdentifier",
-        )
-        return
-      }
-      if (hasPin) {
-        const pinPath = `${path}.personalIdentificationNumber`
-        const pin = pinOf(s.personalIdentificationNumber)
-        if (pin === undefined || !isElevenDigits(pin)) {
-          issues.add(
-            pinPath,
-            "pattern",
-            `personal identification number${pin === undefined ? "" : ` ${maskPin(pin)}`} must be exactly 11 digits`,
-          )
-          return
-        }
-        if (options?.allowInvalidPersonalIdentificationNumberChecksum !== true && !hasValidPinCheckDigits(pin)) {
-          issues.add(
-            pinPath,
-            "check-digit",
-            `personal identification number ${maskPin(pin)} has wrong mod-11 check digits (a typo?); ` +
-              "pass allowInvalidPersonalIdentificationNumberChecksum for synthetic test numbers",
-          )
-          return
-        }
-        signers.push({
-          _tag: "PersonalIdentificationNumber",
-          personalIdentificationNumber: Redacted.make(pin, { label: "PersonalIdentificationNumber" }),
-          ...extra,
-        })
+    const signatureType = issues.oneOf(`${path}.signatureType`, s.signatureType, signatureTypes, "signature type")
+    const onBehalfOf = issues.oneOf(`${path}.onBehalfOf`, s.onBehalfOf, onBehalfOfValues, "on-behalf-of")
+    const extra = {
+      ...(signatureType === undefined ? {} : { signatureType }),
+      ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+    }
+    const hasPin = s.personalIdentificationNumber !== undefined
+    const hasCustom = s.customIdentifier !== undefined
+    if (hasPin === hasCustom) {
+      issues.add(
+        path,
+        "signer-identifier",
+        "a signer needs exactly one of personalIdentificationNumber and customIdentifier",
+      )
+      return
+    }
+    if (hasPin) {
+      const pin = checkPin(issues, `${path}.personalIdentificationNumber`, s.personalIdentificationNumber, options)
+      if (pin !== undefined)
+        signers.push({ _tag: "PersonalIdentificationNumber", personalIdentificationNumber: pin, ...extra })
+    } else {
+      const idPath = `${path}.customIdentifier`
+      const id = issues.text(
+        idPath,
+        s.customIdentifier,
+        { min: 1, max: limits.customIdentifierMaxLength },
+        "custom identifier",
+      )
+      if (id === undefined) return
+      const first = seenIdentifiers.get(id)
+      if (first !== undefined) {
+        issues.add(idPath, "duplicate", `custom identifier must be unique within the job (same as signers[${first}])`)
       } else {
-        const idPath = `${path}.customIdentifier`
-        const id = issues.text(
-          idPath,
-          s.customIdentifier,
-          { min: 1, max: limits.customIdentifierMaxLength },
-          "custom identifier",
-        )
-        if (id === undefined) return
-        const first = seenIdentifiers.get(id)
-        if (first !== undefined) {
-          issues.add(idPath, "duplicate", `custom identifier must be unique within the job (same as signers[${first}])`)
-        } else {
-          seenIdentifiers.set(id, i)
-        }
-        signers.push({ _tag: "CustomIdentifier", customIdentifier: id, ...extra })
+        seenIdentifiers.set(id, i)
       }
-    })
-  }
-
-  // Documents
-  const documents: Array<Document> = []
-  const rawDocuments = input.documents as unknown
-  if (!Array.isArray(rawDocuments)) {
-    issues.add("documents", "required", `documents must be a list of ${limits.minDocuments} to ${limits.maxDocuments}`)
-  } else {
-    if (rawDocuments.length < limits.minDocuments || rawDocuments.length > limits.maxDocuments) {
-      issues.add(
-        "documents",
-        rawDocuments.length < limits.minDocuments ? "too-few" : "too-many",
-        `a job has ${limits.minDocuments} to ${limits.maxDocuments} documents (has ${rawDocuments.length})`,
-      )
+      signers.push({ _tag: "CustomIdentifier", customIdentifier: id, ...extra })
     }
-    let totalBytes = 0
-    const seenNames = new Map<string, number>()
-    rawDocuments.forEach((d: unknown, i) => {
-      const path = `documents[${i}]`
-      if (!isRecord(d)) {
-        issues.add(path, "type", "a document must be an object")
-        return
-      }
-      const docTitle = issues.text(
-        `${path}.title`,
-        d.title,
-        { min: 1, max: limits.documentTitleMaxLength },
-        "document title",
-      )
-      const mediaType = d.mediaType === undefined ? "application/pdf" : d.mediaType
-      const mt = issues.oneOf(`${path}.mediaType`, mediaType, mediaTypes, "media type")
-      const bytes = d.bytes
-      if (!isBytes(bytes)) {
-        issues.add(`${path}.bytes`, "type", "document bytes must be a Uint8Array")
-      } else {
-        totalBytes += bytes.byteLength
-        if (bytes.byteLength === 0) {
-          issues.add(`${path}.bytes`, "required", "document is empty")
-        } else if (mt === "application/pdf" && !looksLikePdf(bytes)) {
-          issues.add(
-            `${path}.bytes`,
-            "not-pdf",
-            "document is not a PDF (no %PDF- header); choose mediaType text/plain explicitly for plain text",
-          )
-        }
-      }
-      let fileName: string | undefined
-      if (d.fileName !== undefined) {
-        fileName = issues.text(
-          `${path}.fileName`,
-          d.fileName,
-          { min: limits.fileNameMinLength, max: limits.fileNameMaxLength },
-          "file name",
-        )
-        if (fileName !== undefined && !isUrlEncodingInvariant(fileName)) {
-          issues.add(
-            `${path}.fileName`,
-            "unsafe-characters",
-            "file name may contain only A-Z, a-z, 0-9, '.', '_' and '-' (it is both a zip entry name and a URL)",
-          )
-        }
-        if (fileName !== undefined && fileName.toLowerCase() === "manifest.xml") {
-          issues.add(`${path}.fileName`, "reserved", "manifest.xml is reserved for the job manifest")
-        }
-      } else if (docTitle !== undefined && docTitle.length > 0 && mt !== undefined) {
-        fileName = fileNameFor(i, docTitle, mt)
-      }
-      if (fileName !== undefined) {
-        const first = seenNames.get(fileName)
-        if (first !== undefined) {
-          issues.add(`${path}.fileName`, "duplicate", `file name must be unique (same as documents[${first}])`)
-        } else {
-          seenNames.set(fileName, i)
-        }
-      }
-      if (docTitle !== undefined && mt !== undefined && isBytes(bytes) && fileName !== undefined) {
-        documents.push({ title: docTitle, mediaType: mt, bytes, fileName })
-      }
-    })
-    if (totalBytes > limits.maxTotalDocumentBytes) {
-      issues.add(
-        "documents",
-        "too-large",
-        `documents may total at most ${limits.maxTotalDocumentBytes} bytes (have ${totalBytes})`,
-      )
-    }
-  }
+  })
 
-  if (issues.list.length > 0 || title === undefined || organizationNumber === undefined || !isRecord(exit)) {
+  const documents = checkDocuments(issues, input.documents)
+
+  if (issues.list.length > 0 || title === undefined || sender === undefined || !isRecord(exit)) {
     return { issues: issues.list }
   }
   const job: DirectJob = {
@@ -496,7 +249,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
     ...(reference === undefined ? {} : { reference }),
     documents,
     signers,
-    sender: { organizationNumber, ...(pollingQueue === undefined ? {} : { pollingQueue }) },
+    sender,
     exitUrls: {
       completionUrl: exit.completionUrl as string,
       rejectionUrl: exit.rejectionUrl as string,

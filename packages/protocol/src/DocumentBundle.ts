@@ -1,7 +1,8 @@
 /**
  * The document bundle ("dokumentpakke"): an ASiC-E zip holding the documents in job order, `manifest.xml` and
  * `META-INF/signatures.xml`, the XAdES signature over all of them, laid out as the official Java client does
- * (PROTOCOL.md §9 and Appendix A).
+ * (PROTOCOL.md §9 and Appendix A). The construction is the same in both flows: only the manifest differs, so the
+ * bundle is built from documents plus a manifest, and a `DirectJob` or `PortalJob` supplies its own.
  *
  * Speed comes from not compressing what does not compress: PDFs are mostly compressed already, so each entry is
  * stored unless a 64 KB sample of it (judged by its byte entropy, or in doubt by a trial deflate) shrinks by a
@@ -11,13 +12,49 @@
  * @since 0.1.0
  */
 import { Clock, Effect } from "effect"
+import type { Document } from "./Common.js"
 import type { DirectJob } from "./DirectJob.js"
-import { encodeManifestBytes } from "./DirectXml.js"
+import { encodeManifestBytes as directManifest } from "./DirectXml.js"
 import { localTime, systemTimeZone } from "./internal/xadesTime.js"
 import { assembleZip, prepareEntry, ZipLimitError } from "./internal/zip.js"
 import { checkValidity, type Keystore } from "./Keystore.js"
+import type { PortalJob } from "./PortalJob.js"
+import { encodeManifestBytes as portalManifest } from "./PortalXml.js"
 import { BundleError, type KeystoreError } from "./ProtocolError.js"
 import * as XadesSignature from "./XadesSignature.js"
+
+/**
+ * What a bundle is made of when it is not built from a job: the documents in order, the manifest (its bytes, or
+ * an XML string written as UTF-8) and, for processors, the job's reference.
+ *
+ * @example
+ * ```ts
+ * import { DocumentBundle, PortalJob, PortalXml } from "@signering/protocol"
+ * const job = PortalJob.makeOrThrow(input)
+ * const contents: DocumentBundle.Contents = { documents: job.documents, manifest: PortalXml.encodeManifest(job) }
+ * ```
+ *
+ * @since 0.2.0
+ */
+export interface Contents {
+  readonly documents: ReadonlyArray<Document>
+  readonly manifest: Uint8Array | string
+  readonly reference?: string | undefined
+}
+
+/**
+ * What {@link make} builds a bundle from: a validated job of either flow (its manifest is encoded here), or
+ * explicit {@link Contents}.
+ *
+ * @example
+ * ```ts
+ * import type { DocumentBundle } from "@signering/protocol"
+ * const reference = (source: DocumentBundle.Source) => source.reference
+ * ```
+ *
+ * @since 0.2.0
+ */
+export type Source = DirectJob | PortalJob | Contents
 
 /**
  * Called with the job and the finished bundle before it is sent, like the Java client's `DocumentBundleProcessor`
@@ -31,7 +68,10 @@ import * as XadesSignature from "./XadesSignature.js"
  *
  * @since 0.1.0
  */
-export type Processor = (job: DirectJob, bytes: Uint8Array) => Effect.Effect<void, unknown> | PromiseLike<void> | void
+export type Processor<in J extends Source = Source> = (
+  job: J,
+  bytes: Uint8Array,
+) => Effect.Effect<void, unknown> | PromiseLike<void> | void
 
 /**
  * Options of {@link make}.
@@ -43,7 +83,7 @@ export type Processor = (job: DirectJob, bytes: Uint8Array) => Effect.Effect<voi
  *
  * @since 0.1.0
  */
-export interface Options {
+export interface Options<in J extends Source = Source> {
   /** The `SigningTime` and zip timestamps. Default: now, from Effect's `Clock` (so `TestClock` controls it). */
   readonly signingTime?: Date | undefined
   /** IANA time zone for `SigningTime` and the zip timestamps. Default: the runtime's own zone, as Java does. */
@@ -56,7 +96,7 @@ export interface Options {
   /** Deflate every entry, as the Java client does, instead of storing those that do not shrink. */
   readonly forceDeflate?: boolean | undefined
   /** Hooks run in order with the finished bundle. */
-  readonly processors?: ReadonlyArray<Processor> | undefined
+  readonly processors?: ReadonlyArray<Processor<J>> | undefined
 }
 
 /**
@@ -123,7 +163,7 @@ export const signaturesName = "META-INF/signatures.xml"
 
 const utf8 = new TextEncoder()
 
-const runProcessor = (processor: Processor, index: number, job: DirectJob, bytes: Uint8Array) =>
+const runProcessor = <J extends Source>(processor: Processor<J>, index: number, job: J, bytes: Uint8Array) =>
   Effect.suspend(() => {
     const result = processor(job, bytes)
     if (Effect.isEffect(result)) return result as Effect.Effect<void, unknown>
@@ -136,8 +176,14 @@ const runProcessor = (processor: Processor, index: number, job: DirectJob, bytes
     Effect.mapError((cause) => new BundleError({ reason: "Processor", detail: `processors[${index}] failed`, cause })),
   )
 
+const manifestBytes = (source: Source): Uint8Array => {
+  if ("_tag" in source) return source._tag === "PortalJob" ? portalManifest(source) : directManifest(source)
+  return typeof source.manifest === "string" ? utf8.encode(source.manifest) : source.manifest
+}
+
 /**
- * Builds the signed document bundle for a validated job.
+ * Builds the signed document bundle for a validated job of either flow (`DirectJob` or `PortalJob`: the manifest
+ * is the job's own), or for explicit documents plus a manifest.
  *
  * @example
  * ```ts
@@ -154,10 +200,10 @@ const runProcessor = (processor: Processor, index: number, job: DirectJob, bytes
  *
  * @since 0.1.0
  */
-export const make = (
-  job: DirectJob,
+export const make = <J extends Source>(
+  job: J,
   keystore: Keystore,
-  options: Options = {},
+  options: Options<J> = {},
 ): Effect.Effect<DocumentBundle, BundleError | KeystoreError> =>
   Effect.gen(function* () {
     const signingTime = options.signingTime ?? new Date(yield* Clock.currentTimeMillis)
@@ -172,7 +218,7 @@ export const make = (
       mimeType: d.mediaType,
       bytes: d.bytes,
     }))
-    files.push({ name: manifestName, mimeType: "application/xml", bytes: encodeManifestBytes(job) })
+    files.push({ name: manifestName, mimeType: "application/xml", bytes: manifestBytes(job) })
     const compression = options.forceDeflate === true ? "deflate" : "auto"
     // Compress and sign at once: native deflate runs on the runtime's worker threads while the signature is built,
     // and only the small signatures.xml waits for it. The deflates are queued first: they are the long pole.
@@ -220,5 +266,8 @@ export const make = (
  *
  * @since 0.1.0
  */
-export const makePromise = (job: DirectJob, keystore: Keystore, options?: Options): Promise<DocumentBundle> =>
-  Effect.runPromise(make(job, keystore, options))
+export const makePromise = <J extends Source>(
+  job: J,
+  keystore: Keystore,
+  options?: Options<J>,
+): Promise<DocumentBundle> => Effect.runPromise(make(job, keystore, options))

@@ -5,3 +5,4 @@
  * @since 0.2.0
  */
 export * as DirectServerXml from "./DirectServerXml.js"
+export * as PortalServerXml from "./PortalServerXml.js"
