@@ -19,8 +19,28 @@ export interface XsdResult {
  * Validates `documents` against `schema/direct.xsd` (which includes `common.xsd` by relative location).
  * Names must be unique; they are only labels for the messages.
  */
-export const validateDirect = async (
+export const validateDirect = (
   documents: ReadonlyArray<{ readonly name: string; readonly xml: string | Uint8Array }>,
+): Promise<XsdResult> => validateWith(documents, load("direct.xsd"), [load("common.xsd")])
+
+/** Validates `documents` against our `schema/portal.xsd` (which includes `common.xsd`). */
+export const validatePortal = (
+  documents: ReadonlyArray<{ readonly name: string; readonly xml: string | Uint8Array }>,
+): Promise<XsdResult> => validateWith(documents, load("portal.xsd"), [load("common.xsd")])
+
+const officialDir = fileURLToPath(new URL("../fixtures/official-xsd/", import.meta.url))
+const loadOfficial = (name: string) => ({ fileName: name, contents: readFileSync(officialDir + name, "utf8") })
+
+/** Validates `documents` against the service's OFFICIAL portal.xsd (with its common.xsd and portal-legacy.xsd). */
+export const validateOfficialPortal = (
+  documents: ReadonlyArray<{ readonly name: string; readonly xml: string | Uint8Array }>,
+): Promise<XsdResult> =>
+  validateWith(documents, loadOfficial("portal.xsd"), [loadOfficial("common.xsd"), loadOfficial("portal-legacy.xsd")])
+
+const validateWith = async (
+  documents: ReadonlyArray<{ readonly name: string; readonly xml: string | Uint8Array }>,
+  schema: { readonly fileName: string; readonly contents: string },
+  preload: ReadonlyArray<{ readonly fileName: string; readonly contents: string }>,
 ): Promise<XsdResult> => {
   const errors = new Map<string, Array<string>>()
   if (documents.length === 0) return { valid: true, errors }
@@ -33,8 +53,8 @@ export const validateDirect = async (
   })
   const result = await validateXML({
     xml: files,
-    schema: [load("direct.xsd")],
-    preload: [load("common.xsd")],
+    schema: [schema],
+    preload: [...preload],
     maxMemoryPages: 1024,
   })
   for (const e of result.errors) {
