@@ -5,7 +5,7 @@
  * it after its re-queue delay instead of losing it (PROTOCOL §7–§8).
  */
 import type { SigningPort, Status } from "./Signing.js"
-import { isNewer, type Store } from "./Store.js"
+import { isNewer, type Store, storedOrder } from "./Store.js"
 import { testHold } from "./TestHold.js"
 
 const lastChangeKey = "poller.lastChange"
@@ -47,10 +47,7 @@ export const storeChange = async (store: Store, signing: SigningPort, status: St
     job = id === undefined ? undefined : store.adopt(id, status.signatureJobId)
   }
   if (job === undefined) return false
-  const stale = isNewer(
-    { status: job.status, since: job.statusSince === undefined ? undefined : new Date(job.statusSince) },
-    { status: status.status, since: newestSince(status) },
-  )
+  const stale = isNewer(storedOrder(job), status)
   if (stale === "newer" && status.status === "COMPLETED_SUCCESSFULLY" && status.padesUrl !== undefined) {
     store.storeSignedDocument(job.id, await signing.pades(status.padesUrl))
   }
@@ -58,12 +55,6 @@ export const storeChange = async (store: Store, signing: SigningPort, status: St
   store.applyStatus(job.id, status, "Status change from the polling queue")
   return true
 }
-
-const newestSince = (status: Status): Date | undefined =>
-  status.signers.reduce<Date | undefined>(
-    (max, s) => (max === undefined || s.since.getTime() > max.getTime() ? s.since : max),
-    undefined,
-  )
 
 export interface Poller {
   /** Stops taking changes; one being stored is finished and confirmed first. */

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
+import { JobStatusOrder } from "@signering/client"
 import Database from "better-sqlite3"
 
 export type Flow = "WAIT_FOR_CALLBACK" | "POLLING"
@@ -144,30 +145,28 @@ const migrate = (db: Database.Database): void => {
 /** 128 random bits, URL-safe. */
 export const newRef = (): string => randomBytes(16).toString("base64url")
 
-/** Job statuses in the order a job moves through them; a final status never goes back. */
-const rank: Record<JobState, number> = {
-  CREATING: 0,
-  CREATE_FAILED: 0,
-  IN_PROGRESS: 1,
-  COMPLETED_SUCCESSFULLY: 2,
-  FAILED: 2,
-}
-
-const finalStatus = (status: JobState) => status === "COMPLETED_SUCCESSFULLY" || status === "FAILED"
+/** The app's own states before the service knows the job: any status from the service replaces them. */
+const beforeService = (status: JobState) => status === "CREATING" || status === "CREATE_FAILED"
 
 /**
- * Whether `next` may replace `stored`: a higher rank always, a lower never, the same rank when its newest `since`
- * is not older (a re-delivered change is "newer" so its handler can run again and confirm).
+ * Whether `next` may replace what is stored, by `@signering/client`'s `JobStatusOrder` (a final status never goes
+ * back; then the newest signer `since`; then how many signers have acted). The same change delivered again is
+ * applied again ("newer"): its handler may run again before it is confirmed, and storing it twice is harmless.
  */
 export const isNewer = (
-  stored: { readonly status: JobState; readonly since: Date | undefined },
-  next: { readonly status: JobState; readonly since: Date | undefined },
+  stored: { readonly status: JobState; readonly signers: ReadonlyArray<JobStatusOrder.Comparable["signers"][number]> },
+  next: JobStatusOrder.Comparable,
 ): "newer" | "older" | "after-final" => {
-  if (rank[next.status] > rank[stored.status]) return "newer"
-  if (rank[next.status] < rank[stored.status]) return finalStatus(stored.status) ? "after-final" : "older"
-  if (stored.since === undefined || next.since === undefined) return "newer"
-  return next.since.getTime() >= stored.since.getTime() ? "newer" : "older"
+  if (beforeService(stored.status)) return "newer"
+  if (JobStatusOrder.compare(next, stored) >= 0) return "newer"
+  return JobStatusOrder.isFinal(stored.status) ? "after-final" : "older"
 }
+
+/** A stored job's status as `JobStatusOrder` reads it. */
+export const storedOrder = (job: Pick<Job, "status" | "signers">) => ({
+  status: job.status,
+  signers: job.signers.map((s) => ({ status: s.status, since: s.since === undefined ? undefined : new Date(s.since) })),
+})
 
 interface JobRow {
   id: number
@@ -343,9 +342,9 @@ export class Store {
   }
 
   /**
-   * Applies a status from the service, monotonically: a job's status never goes back. An update is applied when its
-   * job status ranks higher than the stored one (IN_PROGRESS < COMPLETED_SUCCESSFULLY / FAILED), or ranks the same and
-   * its newest signer `since` is not older than the stored one; otherwise it is only noted in the event log. Changes
+   * Applies a status from the service, monotonically: a job's status never goes back. An update is applied unless
+   * `JobStatusOrder` finds it older than the stored one (see {@link isNewer}); an older one is only noted in the
+   * event log. Changes
    * can arrive out of order (a re-queued IN_PROGRESS after the COMPLETED one, issue 14), and several processes may
    * handle one job, so the check and the write run in one transaction. Applying the same status twice changes nothing
    * but the event log.
@@ -357,15 +356,11 @@ export class Store {
       undefined,
     )
     return this.#db.transaction((): ApplyResult => {
-      const row = this.#db.prepare("SELECT status, status_since FROM jobs WHERE id = ?").get(id) as
-        | { status: JobState; status_since: string | null }
-        | undefined
-      if (row === undefined) return { applied: false, reason: "unknown-job" }
+      const job = this.job(id)
+      if (job === undefined) return { applied: false, reason: "unknown-job" }
+      const row = { status: job.status, status_since: job.statusSince ?? null }
       const summary = `${update.status} (${update.signers.map((s) => s.status).join(", ")})`
-      const verdict = isNewer(
-        { status: row.status, since: row.status_since === null ? undefined : new Date(row.status_since) },
-        { status: update.status, since: newest },
-      )
+      const verdict = isNewer(storedOrder(job), update)
       if (verdict !== "newer") {
         this.#event(id, at, `${source}: ${summary} ignored, older than the stored ${row.status}`)
         return { applied: false, reason: verdict }
