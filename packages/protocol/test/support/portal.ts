@@ -2,6 +2,8 @@
  * Valid portal-job inputs for tests, fast-check generators of inputs and of the portal responses, and a way to
  * compare values holding `Redacted` national identity numbers (whose instances `toEqual` cannot look into).
  */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { Redacted } from "effect"
 import fc from "fast-check"
 import type { PortalJobInput, PortalSignerInput } from "../../src/PortalJob.js"
@@ -161,3 +163,15 @@ export const arbStatusChangeResponse: fc.Arbitrary<StatusChangeResponse> = fc.re
   },
   { requiredKeys: ["signatureJobId", "status", "confirmationUrl", "signatures"] },
 )
+
+export const portalFixtureDir = fileURLToPath(new URL("../fixtures/portal/", import.meta.url))
+
+export const readPortalFixture = (name: string): string => readFileSync(portalFixtureDir + name, "utf8")
+
+/** The golden file's content (portal fixtures); rewritten when `UPDATE_GOLDEN=1`, as `golden` in golden.ts. */
+export const portalGolden = (name: string, actual: string): string => {
+  const path = portalFixtureDir + name
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, actual)
+  if (!existsSync(path)) throw new Error(`missing golden file ${name} (run with UPDATE_GOLDEN=1)`)
+  return readFileSync(path, "utf8")
+}
