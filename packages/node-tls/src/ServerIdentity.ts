@@ -11,6 +11,7 @@
  */
 import type { PeerCertificate } from "node:tls"
 import { ServerIdentityError as ClientServerIdentityError, Environment } from "@signering/client"
+import { OrganizationNumber } from "@signering/protocol"
 
 /**
  * Organization number of Posten Bring AS, the operator of the real service
@@ -124,7 +125,10 @@ const describe = (subject: Subject): string =>
 export const checkServerIdentity =
   (expectedOrganizationNumber: string) =>
   (_hostname: string, certificate: PeerCertificate): ClientServerIdentityError | undefined => {
-    const actual = organizationNumberOf(certificate?.subject)
+    // Deno's Node compatibility leaves OID 2.5.4.97 out of `subject`: the DER in `raw` still has it.
+    const actual =
+      organizationNumberOf(certificate?.subject) ??
+      (certificate?.raw === undefined ? undefined : OrganizationNumber.fromCertificate(certificate.raw))
     if (actual === expectedOrganizationNumber) return undefined
     return new ClientServerIdentityError({
       reason: actual === undefined ? "NoOrganizationNumber" : "OrganizationMismatch",
