@@ -10,8 +10,11 @@
  *
  * @since 0.1.0
  */
-import { Layer } from "effect"
+import { ServerIdentityError } from "@signering/client"
+import { OrganizationNumber } from "@signering/protocol"
+import { Data, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient, type HttpClient } from "effect/http"
+import { currentRuntime, type Runtime } from "./internal/runtime.js"
 
 /**
  * Any `fetch`: the parameter and result types differ between runtimes and
@@ -35,7 +38,13 @@ export interface Options {
    * `client` (Deno) or `tls` (Bun). Method, headers, body and signal come from
    * the request and win over these.
    */
-  readonly requestInit?: (globalThis.RequestInit & { readonly [key: string]: unknown }) | undefined
+  readonly requestInit?:
+    | (Omit<globalThis.RequestInit, "dispatcher"> & {
+        // undici's npm package and Node's bundled undici type their dispatchers differently: both are accepted.
+        readonly dispatcher?: unknown
+        readonly [key: string]: unknown
+      })
+    | undefined
 }
 
 /**
@@ -60,13 +69,7 @@ export interface Options {
  * const Transport = FetchTransport.layer({ fetch, requestInit: { dispatcher: new Agent({ connect }) } })
  * ```
  *
- * @example Deno
- * ```ts
- * const client = Deno.createHttpClient({ cert: chainPem, key: keyPem, caCerts: [anchorPem] })
- * const Transport = FetchTransport.layer({ requestInit: { client } })
- * ```
- *
- * @example Bun
+ * @example Bun (prefer {@link bun}, which also checks the server's organization number)
  * ```ts
  * const Transport = FetchTransport.layer({
  *   requestInit: { tls: { cert: chainPem, key: keyPem, ca: anchorPem, checkServerIdentity } },
@@ -83,4 +86,257 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient>
       Layer.sync(FetchHttpClient.Fetch, () => (options.fetch ?? globalThis.fetch) as typeof globalThis.fetch),
       Layer.succeed(FetchHttpClient.RequestInit, (options.requestInit ?? {}) as globalThis.RequestInit),
     ),
+  )
+
+/**
+ * A runtime helper cannot build a transport: the options are incomplete or wrong (`field` names the option),
+ * or the runtime cannot do what the service requires. `reason`:
+ * - `UnsupportedRuntime`: the helper was called outside its runtime (e.g. `FetchTransport.bun` under Node);
+ * - `ServerIdentityUnsupported`: the runtime's `fetch` cannot check the server's organization number (Deno's
+ *   `createHttpClient` only matches host names), so the transport refuses to talk at all;
+ * - `MissingTrustAnchors`, `InvalidTrustAnchor`, `InvalidClientCertificate`, `InvalidOption`.
+ *
+ * The same `_tag` as `@signering/node-tls`'s error, so one `catchTag` handles both. Never carries key material.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.provide(myProgram, FetchTransport.bun({ keystore, environment })).pipe(
+ *   Effect.catchTag("TransportConfigError", (error) => Effect.logError(error.reason, error.message)),
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export class TransportConfigError extends Data.TaggedError("TransportConfigError")<{
+  readonly reason:
+    | "UnsupportedRuntime"
+    | "ServerIdentityUnsupported"
+    | "MissingTrustAnchors"
+    | "InvalidTrustAnchor"
+    | "InvalidClientCertificate"
+    | "InvalidOption"
+  readonly field: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.field}: ${this.detail}`
+  }
+}
+
+/**
+ * Options of the runtime helpers {@link bun} and {@link deno}: the same shape as `NodeTlsTransport.layer`'s,
+ * except that trust anchors are PEM text (there is no file system API common to every runtime).
+ *
+ * @example
+ * ```ts
+ * const options: FetchTransport.RuntimeOptions = {
+ *   keystore, // a Keystore from @signering/protocol
+ *   environment: Environment.custom({ apiRoot, trustAnchors: [caPem] }),
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export interface RuntimeOptions {
+  /** The enterprise certificate: a `Keystore` from `@signering/protocol`, or the chain and key PEM. */
+  readonly keystore: {
+    readonly certificateChainPem: string
+    readonly privateKeyPem: Redacted.Redacted<string>
+  }
+  /** The environment, for its expected organization number and its trust anchors. */
+  readonly environment?:
+    | { readonly serverOrganizationNumber: string; readonly trustAnchors?: ReadonlyArray<string> | undefined }
+    | undefined
+  /** The CA certificates (PEM text) a server chain must lead to, and nothing else. Wins over the environment's. */
+  readonly trustAnchors?: string | ReadonlyArray<string> | undefined
+  /** The organization number the server's certificate must carry. Default: the environment's, else 984661185. */
+  readonly serverOrganizationNumber?: string | undefined
+  /** The fetch to call. Default: the runtime's global `fetch`. */
+  readonly fetch?: Fetch | undefined
+}
+
+const configError = (reason: TransportConfigError["reason"], field: string, detail: string) =>
+  new TransportConfigError({ reason, field, detail })
+
+const certificatePems = (pem: string): Array<string> =>
+  pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+
+interface CheckedOptions {
+  readonly organization: string
+  readonly anchors: ReadonlyArray<string>
+  readonly chainPem: string
+  readonly key: Redacted.Redacted<string>
+}
+
+const checkOptions = (options: RuntimeOptions): Effect.Effect<CheckedOptions, TransportConfigError> =>
+  Effect.suspend(() => {
+    const organization =
+      options.serverOrganizationNumber ?? options.environment?.serverOrganizationNumber ?? "984661185"
+    if (!/^\d{9}$/.test(organization))
+      return Effect.fail(
+        configError(
+          "InvalidOption",
+          "serverOrganizationNumber",
+          `must be a 9-digit organization number, got "${organization}"`,
+        ),
+      )
+    const input = options.trustAnchors ?? options.environment?.trustAnchors
+    const inputs = input === undefined ? [] : typeof input === "string" ? [input] : input
+    if (inputs.every((anchor) => anchor.trim() === ""))
+      return Effect.fail(
+        configError(
+          "MissingTrustAnchors",
+          "trustAnchors",
+          "no trust anchors: pass the environment's CA certificates (PEM); the runtime's public roots are never used for the service",
+        ),
+      )
+    const anchors = inputs.flatMap(certificatePems)
+    const unreadable = inputs.findIndex((anchor) => anchor.trim() !== "" && certificatePems(anchor).length === 0)
+    if (unreadable >= 0)
+      return Effect.fail(
+        configError("InvalidTrustAnchor", `trustAnchors[${unreadable}]`, "is not PEM certificate text"),
+      )
+    if (options.keystore === undefined || certificatePems(options.keystore.certificateChainPem ?? "").length === 0)
+      return Effect.fail(
+        configError("InvalidClientCertificate", "keystore.certificateChainPem", "is not PEM certificate text"),
+      )
+    if (
+      !Redacted.isRedacted(options.keystore.privateKeyPem) ||
+      !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(Redacted.value(options.keystore.privateKeyPem))
+    )
+      return Effect.fail(
+        configError("InvalidClientCertificate", "keystore.privateKeyPem", "is not a Redacted PEM private key"),
+      )
+    return Effect.succeed({
+      organization,
+      anchors,
+      chainPem: options.keystore.certificateChainPem,
+      key: options.keystore.privateKeyPem,
+    })
+  })
+
+const describeSubject = (subject: OrganizationNumber.Subject | undefined): string =>
+  subject === undefined
+    ? "(none)"
+    : Object.entries(subject)
+        .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join("+") : String(value)}`)
+        .join(", ")
+
+/**
+ * A `checkServerIdentity` for runtimes whose TLS options take one (Bun's `fetch`, Node's and Deno's
+ * `node:tls`): it ignores the host name (the service's certificate names none) and accepts the certificate
+ * only when it carries the expected organization number, read from its DER where the runtime gives it.
+ * It returns `@signering/client`'s `ServerIdentityError`, which the client reports as a `TransportError`
+ * with reason `ServerIdentity`. The chain itself is checked by the runtime against `ca`.
+ *
+ * @example
+ * ```ts
+ * const tls = { cert, key, ca, checkServerIdentity: FetchTransport.checkServerIdentity("984661185") }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const checkServerIdentity =
+  (expectedOrganizationNumber: string) =>
+  (_hostname: string, certificate: OrganizationNumber.PeerCertificate | undefined): ServerIdentityError | undefined => {
+    const actual = OrganizationNumber.ofPeerCertificate(certificate)
+    if (actual === expectedOrganizationNumber) return undefined
+    return new ServerIdentityError({
+      reason: actual === undefined ? "NoOrganizationNumber" : "OrganizationMismatch",
+      expectedOrganizationNumber,
+      actualOrganizationNumber: actual,
+      subject: describeSubject(certificate?.subject),
+    })
+  }
+
+const requireRuntime = (expected: Runtime, helper: string): Effect.Effect<void, TransportConfigError> =>
+  Effect.suspend(() => {
+    const runtime = currentRuntime()
+    return runtime === expected
+      ? Effect.void
+      : Effect.fail(
+          configError(
+            "UnsupportedRuntime",
+            "runtime",
+            `FetchTransport.${helper} needs ${expected}, this is ${runtime}; on Node use @signering/node-tls`,
+          ),
+        )
+  })
+
+/**
+ * The transport for Bun: Bun's `fetch` with its `tls` options — the enterprise certificate chain and key, the
+ * trust anchors as the only CAs, and the organization-number check in place of host-name matching. Fails
+ * with a {@link TransportConfigError} (naming the option) before any request when the options are incomplete,
+ * and with reason `UnsupportedRuntime` outside Bun.
+ *
+ * @example
+ * ```ts
+ * import { DirectClient, Environment } from "@signering/client"
+ * import { FetchTransport } from "@signering/fetch"
+ * import { Keystore } from "@signering/protocol"
+ * import { Effect, Layer } from "effect"
+ *
+ * const keystore = await Effect.runPromise(Keystore.fromPkcs12Effect(p12Bytes, passphrase))
+ * const environment = Environment.custom({ apiRoot, trustAnchors: [caPem] })
+ * const Client = DirectClient.layer({ environment, keystore }).pipe(
+ *   Layer.provide(FetchTransport.bun({ keystore, environment })),
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const bun = (options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient, TransportConfigError> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      // Options first: a wrong option is reported the same way on every runtime.
+      const checked = yield* checkOptions(options)
+      yield* requireRuntime("Bun", "bun")
+      const tls = {
+        cert: checked.chainPem,
+        key: Redacted.value(checked.key),
+        ca: [...checked.anchors],
+        rejectUnauthorized: true,
+        checkServerIdentity: checkServerIdentity(checked.organization),
+      }
+      // The key is unwrapped for Bun's TLS; keep it out of logs should the options be printed.
+      const redacted = () => ({ ...tls, key: "<redacted>" })
+      Object.defineProperty(tls, "toJSON", { value: redacted, enumerable: false })
+      Object.defineProperty(tls, Symbol.for("nodejs.util.inspect.custom"), { value: redacted, enumerable: false })
+      return layer({ fetch: options.fetch, requestInit: { tls } })
+    }),
+  )
+
+/**
+ * The fetch transport for Deno — which refuses to start. Deno's `fetch` takes the client certificate through
+ * `Deno.createHttpClient({ cert, key, caCerts })`, but it always matches the server's host name and offers no
+ * hook to check an organization number instead; the service's certificate names no host, and the only
+ * switch (`--unsafely-ignore-certificate-errors`) turns every check off. Rather than talk without the
+ * identity check, this fails with reason `ServerIdentityUnsupported` (under Deno) or `UnsupportedRuntime`
+ * (elsewhere), after checking the options so that the message is the only thing left to act on.
+ *
+ * On Deno use `NodeTlsTransport.layer` from `@signering/node-tls` (it runs under Deno's Node compatibility,
+ * with the full check) or {@link layer} with undici's `fetch` and an `Agent` built from
+ * `NodeTlsTransport.connectOptions`.
+ *
+ * @example
+ * ```ts
+ * // Under Deno:
+ * const exit = await Effect.runPromiseExit(Layer.build(FetchTransport.deno({ keystore, environment })).pipe(Effect.scoped))
+ * // Failure: TransportConfigError { reason: "ServerIdentityUnsupported", field: "runtime" }
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const deno = (options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient, TransportConfigError> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      yield* checkOptions(options)
+      yield* requireRuntime("Deno", "deno")
+      return yield* configError(
+        "ServerIdentityUnsupported",
+        "runtime",
+        "Deno.createHttpClient matches host names only and cannot check the server's organization number; " +
+          "use NodeTlsTransport.layer from @signering/node-tls under Deno's Node compatibility",
+      )
+    }),
   )
