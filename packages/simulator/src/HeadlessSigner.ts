@@ -71,6 +71,7 @@ export interface Page {
   readonly contentType: string
   readonly body: Uint8Array
   readonly text: string
+  readonly headers: Headers
   readonly location?: URL | undefined
 }
 
@@ -188,6 +189,10 @@ export interface BrowserOptions {
    * and answers the redirect as the page's `location` (the sender's exit URL need not exist in a test).
    */
   readonly followOtherOrigins?: boolean | undefined
+  /** Follow redirects at all. Default `true`; with `false` every redirect is answered as the page's `location`. */
+  readonly followRedirects?: boolean | undefined
+  /** The `fetch` to use (e.g. undici's with a dispatcher of its own). Default the global `fetch`. */
+  readonly fetch?: ((input: URL, init: RequestInit) => Promise<Response>) | undefined
 }
 
 /**
@@ -225,7 +230,7 @@ export class Browser {
       const cookie = this.jar.header(current)
       if (cookie !== undefined) headers.Cookie = cookie
       if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded"
-      const response = await fetch(current, {
+      const response = await (this.#options.fetch ?? fetch)(current, {
         method,
         headers,
         redirect: "manual",
@@ -237,7 +242,10 @@ export class Browser {
       if (response.status >= 300 && response.status < 400 && location !== null) {
         const next = new URL(location, current)
         report(`  ${method} ${maskUrl(current)} -> ${response.status} ${maskUrl(next)}`)
-        if (next.origin !== url.origin && this.#options.followOtherOrigins !== true) {
+        if (
+          this.#options.followRedirects === false ||
+          (next.origin !== url.origin && this.#options.followOtherOrigins !== true)
+        ) {
           const bytes = new Uint8Array(await response.arrayBuffer())
           return {
             url: current,
@@ -245,6 +253,7 @@ export class Browser {
             contentType: response.headers.get("content-type") ?? "",
             body: bytes,
             text: new TextDecoder().decode(bytes),
+            headers: response.headers,
             location: next,
           }
         }
@@ -264,6 +273,7 @@ export class Browser {
         contentType: response.headers.get("content-type") ?? "",
         body: bytes,
         text: new TextDecoder().decode(bytes),
+        headers: response.headers,
       }
     }
     throw new FlowError(`Too many redirects from ${maskUrl(url)}`)

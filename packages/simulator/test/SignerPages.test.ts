@@ -3,7 +3,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { request } from "undici"
-import { browse, CookieJar, call, xmlText } from "./support/client.js"
+import * as HeadlessSigner from "../src/HeadlessSigner.js"
+import { call, xmlText } from "./support/client.js"
 import { type Harness, start, statusOf, tokenOf } from "./support/setup.js"
 
 let h: Harness
@@ -12,8 +13,15 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
+/** The simulator's headless signer, one request at a time (no redirect followed), so every hop can be checked. */
+const browser = () => new HeadlessSigner.Browser({ followRedirects: false })
+const browse = async (b: HeadlessSigner.Browser, method: "GET" | "POST", url: string) => {
+  const page = await b.request(new URL(url), method === "POST" ? { method, form: [] } : {})
+  return { ...page, location: page.location?.toString() }
+}
+
 const open = async (redirectUrl: string) => {
-  const jar = new CookieJar()
+  const jar = browser()
   const first = await browse(jar, "GET", redirectUrl)
   return { jar, first, page: first.location! }
 }
@@ -29,13 +37,13 @@ describe("signing portal", () => {
     const { jar, first, page } = await open(created.signers[0]!.redirectUrl)
     expect(first.status).toBe(302)
     expect(page.startsWith(`${h.sim.portalUrl}/ceremony/`)).toBe(true)
-    const cookie = String(first.headers["set-cookie"])
+    const cookie = String(first.headers.get("set-cookie"))
     expect(cookie).toMatch(/HttpOnly/i)
     expect(cookie).toMatch(/SameSite=Lax/i)
     for (let i = 0; i < 2; i++) {
       const view = await browse(jar, "GET", page)
       expect(view.status).toBe(200)
-      expect(view.headers["content-type"]).toMatch(/^text\/html/)
+      expect(view.headers.get("content-type")).toMatch(/^text\/html/)
       expect(view.text).toContain("Leiekontrakt &lt;Storgata 1&gt;")
       expect(view.text).toContain("Les &amp; signer")
       expect(view.text).toContain("Kontrakt")
@@ -43,25 +51,27 @@ describe("signing portal", () => {
       expect(view.text).toMatch(/action="[^"]+\/reject"/)
       expect(view.text).toMatch(/action="[^"]+\/error"/)
       expect(view.text).not.toContain("<script")
-      expect(view.headers["content-security-policy"]).toContain("default-src 'none'")
-      expect(view.headers["referrer-policy"]).toBe("no-referrer")
+      expect(view.headers.get("content-security-policy")).toContain("default-src 'none'")
+      expect(view.headers.get("referrer-policy")).toBe("no-referrer")
     }
-    const reuse = await browse(new CookieJar(), "GET", created.signers[0]!.redirectUrl)
+    const reuse = await browse(browser(), "GET", created.signers[0]!.redirectUrl)
     expect(reuse.status).toBe(410)
-    const noCookie = await browse(new CookieJar(), "GET", page)
+    const noCookie = await browse(browser(), "GET", page)
     expect(noCookie.status).toBe(403)
   })
 
   it("shows the documents inline and as downloads", async () => {
     const created = await h.create()
     const { jar, page } = await open(created.signers[0]!.redirectUrl)
-    const inline = await request(`${page}/documents/0`, { headers: { cookie: jar.header(`${page}/documents/0`)! } })
+    const inline = await request(`${page}/documents/0`, {
+      headers: { cookie: jar.jar.header(new URL(`${page}/documents/0`))! },
+    })
     expect(inline.statusCode).toBe(200)
     expect(inline.headers["content-type"]).toBe("application/pdf")
     expect(String(inline.headers["content-disposition"])).toMatch(/^inline/)
     expect(new TextDecoder().decode(new Uint8Array(await inline.body.arrayBuffer()).subarray(0, 5))).toBe("%PDF-")
     const url = `${page}/documents/0?download=1`
-    const download = await request(url, { headers: { cookie: jar.header(url)! } })
+    const download = await request(url, { headers: { cookie: jar.jar.header(new URL(url))! } })
     expect(String(download.headers["content-disposition"])).toMatch(/^attachment; filename="0000_kontrakt\.pdf"/)
     await download.body.dump()
     expect((await browse(jar, "GET", `${page}/documents/5`)).status).toBe(404)
@@ -111,8 +121,19 @@ describe("signing portal", () => {
     const created = await h.create()
     const fresh = await call(h.a, "POST", created.signers[0]!.href)
     const url = xmlText(fresh.text, "redirect-url")!
-    expect((await browse(new CookieJar(), "GET", created.signers[0]!.redirectUrl)).status).toBe(410)
+    expect((await browse(browser(), "GET", created.signers[0]!.redirectUrl)).status).toBe(410)
     const { first } = await open(url)
     expect(first.status).toBe(302)
+  })
+
+  it("the headless signer goes through the same pages and stops at the sender's exit URL", async () => {
+    const created = await h.create()
+    const exit = await HeadlessSigner.ceremony(created.signers[0]!.redirectUrl, "Sign")
+    expect(exit).toMatch(/^https:\/\/sender\.example\/done\?x=1&status_query_token=[0-9a-f]{64}$/)
+    expect(h.sim.job(created.jobId)?.status).toBe("COMPLETED_SUCCESSFULLY")
+    // The one-time URL is spent: a second run is refused with the pages' own answer.
+    await expect(HeadlessSigner.ceremony(created.signers[0]!.redirectUrl, "Sign")).rejects.toThrow(
+      /expected HTTP 200, got 410/,
+    )
   })
 })
