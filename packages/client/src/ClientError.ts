@@ -17,7 +17,8 @@ import { Data } from "effect"
 export type { BundleError, DecodeError, KeystoreError, ValidationError } from "@signering/protocol"
 
 /**
- * The client operations, as named on `DirectClient`.
+ * The operations of every client (`DirectClient`, `PortalClient`, `ArchiveClient`). Open: a new operation is a
+ * new string, never a breaking change.
  *
  * @example
  * ```ts
@@ -30,9 +31,12 @@ export type Operation =
   | "getStatus"
   | "getStatusChange"
   | "confirm"
+  | "cancel"
   | "getXades"
   | "getPades"
   | "deleteDocuments"
+  | "whoami"
+  | (string & {})
 
 /**
  * Where a failure happened. Present on every error that concerns a request.
@@ -177,7 +181,9 @@ export class DocumentsNotDeletable extends Data.TaggedError("DocumentsNotDeletab
 
 /**
  * A response the client did not expect: an unknown status code, an `error` body with an unmapped code,
- * or a body that could not be read. 502/503/504 arrive here after the retries for safe operations are spent.
+ * or a body that could not be read (`Body`), was larger than the client's limit (`TooLarge`, checked as the bytes
+ * arrive) or came in a `Content-Encoding` the client did not ask for (`ContentEncoding`). 502/503/504 arrive here
+ * after the retries for safe operations are spent.
  *
  * @example
  * ```ts
@@ -185,10 +191,75 @@ export class DocumentsNotDeletable extends Data.TaggedError("DocumentsNotDeletab
  * ```
  */
 export class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<
-  RequestContext & { readonly reason: "Status" | "ErrorResponse" | "Body" | "InvalidRequest"; readonly detail?: string }
+  RequestContext & {
+    readonly reason: "Status" | "ErrorResponse" | "Body" | "InvalidRequest" | "TooLarge" | "ContentEncoding"
+    readonly detail?: string
+  }
 > {
   override get message(): string {
     return describe(this, `Unexpected response (${this.reason})${this.detail === undefined ? "" : `: ${this.detail}`}`)
+  }
+}
+
+/**
+ * A portal job that can no longer be cancelled: the service answered 409 (already completed, failed or cancelled).
+ *
+ * @example
+ * ```ts
+ * client.cancel(job).pipe(Effect.catchTag("JobCannotBeCancelled", () => Effect.void))
+ * ```
+ */
+export class JobCannotBeCancelled extends Data.TaggedError("JobCannotBeCancelled")<RequestContext> {
+  override get message(): string {
+    return describe(this, "The job can no longer be cancelled (it is completed, failed or already cancelled)")
+  }
+}
+
+/**
+ * `cancel` was given a status change without a `cancellation-url` (the job is final): nothing was sent.
+ *
+ * @example
+ * ```ts
+ * client.cancel(change.status).pipe(Effect.catchTag("NotCancellable", () => Effect.void))
+ * ```
+ */
+export class NotCancellable extends Data.TaggedError("NotCancellable")<
+  RequestContext & { readonly reason: "NotAdvertised" }
+> {
+  override get message(): string {
+    return describe(this, "The job has no cancellation-url: it is final and cannot be cancelled")
+  }
+}
+
+/**
+ * A URL handed out by the service was not followed, and nothing was sent: it points to another origin than the
+ * environment's API root (`Origin`; allow it with the `allowedOrigins` option if you trust it), or it is plain
+ * http while the environment uses https (`Cleartext`).
+ *
+ * @example
+ * ```ts
+ * client.getPadesBytes(status).pipe(Effect.catchTag("RefusedUrl", (e) => Effect.logError(e.message)))
+ * ```
+ */
+export class RefusedUrl extends Data.TaggedError("RefusedUrl")<
+  RequestContext & { readonly reason: "Origin" | "Cleartext"; readonly detail: string }
+> {
+  override get message(): string {
+    return describe(this, `Refused to follow the URL (${this.reason}): ${this.detail}`)
+  }
+}
+
+/**
+ * A call on a Promise client after its `close()`.
+ *
+ * @example
+ * ```ts
+ * try { await client.getStatusChange() } catch (e) { if (e instanceof ClientClosed) reopen() }
+ * ```
+ */
+export class ClientClosed extends Data.TaggedError("ClientClosed")<{ readonly operation: string }> {
+  override get message(): string {
+    return `The client is closed: ${this.operation} was called after close()`
   }
 }
 
@@ -287,6 +358,10 @@ export type ClientError =
   | TooEagerPolling
   | RateLimited
   | DocumentsNotDeletable
+  | JobCannotBeCancelled
+  | NotCancellable
+  | RefusedUrl
+  | ClientClosed
   | UnexpectedResponse
   | TransportError
 

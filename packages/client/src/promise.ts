@@ -1,30 +1,56 @@
 /**
- * The client for code that does not use Effect: the same operations as `async` methods. Errors are the
- * same tagged classes as in Effect code (`instanceof TooEagerPolling`, `switch (error._tag)`).
+ * The clients for code that does not use Effect: the same operations as `async` methods, derived from the Effect
+ * services (a mapped type and one generic wrapper, so the Promise API cannot drift from the Effect API). Errors are
+ * the same tagged classes as in Effect code (`instanceof TooEagerPolling`, `switch (error._tag)`).
  *
  * @since 0.1.0
  */
-import type { DirectJob, DirectResponse } from "@signering/protocol"
-import type { Redacted } from "effect"
-import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import type { Context } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, References, Stream } from "effect"
 import type { HttpClient } from "effect/http"
+import * as ArchiveClient from "./ArchiveClient.js"
+import { ClientClosed } from "./ClientError.js"
+import type * as ClientOptions from "./ClientOptions.js"
 import * as DirectClient from "./DirectClient.js"
+import type { Download } from "./internal/pipeline.js"
 import { registerClientRuntime } from "./internal/pollingRuntime.js"
+import * as PortalClient from "./PortalClient.js"
 
 /**
- * Options of {@link createDirectClient}: the client options plus the transport layer.
+ * Where the Promise clients' log lines go. Default: warnings and errors to stderr (`console.error`), nothing else.
  *
  * @example
  * ```ts
- * createDirectClient({ environment: Environment.difitest, keystore, transport: NodeTlsTransport.layer({ keystore, trustAnchors }) })
+ * createDirectClient({ ...options, logLevel: "None" }) // silent
+ * createDirectClient({ ...options, logger: (entry) => pino[entry.level.toLowerCase()](entry.message) })
  * ```
  */
-export interface PromiseClientOptions extends DirectClient.Options {
+export interface LogEntry {
+  readonly level: "Fatal" | "Error" | "Warn" | "Info" | "Debug" | "Trace"
+  readonly message: string
+  readonly annotations: Readonly<Record<string, unknown>>
+  readonly date: Date
+}
+
+/**
+ * Options of {@link createDirectClient}, {@link createPortalClient} and {@link createArchiveClient}: the client
+ * options plus the transport layer and logging.
+ *
+ * @example
+ * ```ts
+ * createDirectClient({ environment: Environment.difitest, keystore, transport: NodeTlsTransport.layer({ keystore, environment: Environment.difitest }) })
+ * ```
+ */
+export interface PromiseClientOptions extends ClientOptions.Options {
   /**
-   * The transport: a layer providing effect's `HttpClient`, such as `NodeTlsTransport.layer({ keystore, trustAnchors })`
+   * The transport: a layer providing effect's `HttpClient`, such as `NodeTlsTransport.layer({ keystore, environment })`
    * from `@signering/node-tls` or `FetchTransport.layer()` from `@signering/fetch`.
    */
   readonly transport: Layer.Layer<HttpClient.HttpClient, unknown>
+  /** The lowest level logged. Default `"Warn"`; `"None"` silences the client. */
+  readonly logLevel?: "None" | "Error" | "Warn" | "Info" | "Debug" | undefined
+  /** Receives each log line at or above `logLevel`. Default: one line on stderr. */
+  readonly logger?: ((entry: LogEntry) => void) | undefined
 }
 
 /**
@@ -42,8 +68,30 @@ export interface PromiseDownload {
   readonly contentType: string | undefined
 }
 
+type PromiseResult<A> = A extends Download ? PromiseDownload : A
+
 /**
- * The Promise client: the operations of `DirectClient` plus `close()`.
+ * The Promise form of a service: each method returning an `Effect` returns a `Promise` of its success (a stream
+ * download as a web `ReadableStream`), plus `close()`.
+ *
+ * @example
+ * ```ts
+ * type P = PromiseOf<DirectClient.Service> // { create: (...) => Promise<CreatedJob>, ... }
+ * ```
+ */
+export type PromiseOf<S> = {
+  readonly [K in keyof S as S[K] extends (...args: never) => Effect.Effect<unknown, unknown>
+    ? K
+    : never]: S[K] extends (...args: infer P) => Effect.Effect<infer A, unknown>
+    ? (...args: P) => Promise<PromiseResult<A>>
+    : never
+} & {
+  /** Releases the transport (connection pool). Calls after `close()` reject with `ClientClosed`. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The Promise direct client: the operations of `DirectClient` plus `close()`.
  *
  * @example
  * ```ts
@@ -51,44 +99,131 @@ export interface PromiseDownload {
  * await client.close()
  * ```
  */
-export interface PromiseDirectClient {
-  readonly create: (
-    job: DirectClient.JobInput | DirectJob.DirectJob,
-    options?: DirectClient.CreateOptions,
-  ) => Promise<DirectClient.CreatedJob>
-  readonly requestNewRedirectUrl: (signer: DirectClient.SignerTarget) => Promise<DirectResponse.SignerResponse>
-  readonly getStatus: (
-    statusUrl: string,
-    statusQueryToken: string | Redacted.Redacted<string>,
-    pollingQueue?: string,
-  ) => Promise<DirectResponse.JobStatusResponse>
-  readonly getStatusChange: (sender?: DirectJob.Sender | string) => Promise<DirectClient.StatusChange>
-  readonly confirm: (status: DirectClient.Confirmable) => Promise<void>
-  readonly getXades: (url: DirectClient.DownloadTarget) => Promise<PromiseDownload>
-  readonly getXadesBytes: (url: DirectClient.DownloadTarget) => Promise<Uint8Array>
-  readonly getPades: (url: DirectClient.DownloadTarget) => Promise<PromiseDownload>
-  readonly getPadesBytes: (url: DirectClient.DownloadTarget) => Promise<Uint8Array>
-  readonly deleteDocuments: (target: DirectClient.Deletable) => Promise<void>
-  /** Releases the transport (connection pool). Calls after `close()` reject. */
-  readonly close: () => Promise<void>
+export type PromiseDirectClient = PromiseOf<DirectClient.Service>
+
+/**
+ * The Promise portal client: the operations of `PortalClient` plus `close()`.
+ *
+ * @example
+ * ```ts
+ * const client: PromisePortalClient = createPortalClient(options)
+ * ```
+ */
+export type PromisePortalClient = PromiseOf<PortalClient.Service>
+
+/**
+ * The Promise archive client: the operations of `ArchiveClient` plus `close()`.
+ *
+ * @example
+ * ```ts
+ * const client: PromiseArchiveClient = createArchiveClient(options)
+ * ```
+ */
+export type PromiseArchiveClient = PromiseOf<ArchiveClient.Service>
+
+const isDownload = (value: unknown): value is Download =>
+  typeof value === "object" &&
+  value !== null &&
+  "stream" in value &&
+  Stream.isStream((value as { stream: unknown }).stream) &&
+  "contentLength" in value
+
+const toWeb = (value: unknown): unknown =>
+  isDownload(value)
+    ? {
+        stream: Stream.toReadableStream(value.stream),
+        contentLength: value.contentLength,
+        contentType: value.contentType,
+      }
+    : value
+
+const loggerLayer = (options: PromiseClientOptions) => {
+  const level = options.logLevel ?? "Warn"
+  const sink =
+    options.logger ??
+    ((entry: LogEntry) => {
+      const annotations = Object.entries(entry.annotations)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" ")
+      console.error(`[signering] ${entry.level} ${entry.message}${annotations === "" ? "" : ` ${annotations}`}`)
+    })
+  const logger = Logger.make((entry) => {
+    const message = (Array.isArray(entry.message) ? entry.message : [entry.message]).map(String).join(" ")
+    const annotations = entry.fiber.getRef(References.CurrentLogAnnotations) as Readonly<Record<string, unknown>>
+    if (entry.logLevel === "All" || entry.logLevel === "None") return
+    sink({ level: entry.logLevel, message, annotations: annotations ?? {}, date: entry.date })
+  })
+  return Layer.mergeAll(Logger.layer([logger]), Layer.succeed(References.MinimumLogLevel)(level))
 }
 
 /**
- * Creates the client. Invalid options reject the first call with a `ValidationError` naming the field.
+ * Builds a Promise client over any service tag: one runtime per client, each method run on it.
+ */
+const facade = <I, S extends object>(
+  tag: Context.Key<I, S>,
+  clientLayer: Layer.Layer<I, unknown, HttpClient.HttpClient>,
+  options: PromiseClientOptions,
+  methods: ReadonlyArray<keyof S & string>,
+): { readonly client: PromiseOf<S>; readonly runtime: ManagedRuntime.ManagedRuntime<I, unknown> } => {
+  const runtime = ManagedRuntime.make(
+    clientLayer.pipe(Layer.provide(options.transport), Layer.provideMerge(loggerLayer(options))),
+  )
+  let closed = false
+  const client: Record<string, unknown> = {
+    close: () => {
+      closed = true
+      return runtime.dispose()
+    },
+  }
+  for (const method of methods) {
+    client[method] = (...args: ReadonlyArray<unknown>) => {
+      if (closed) return Promise.reject(new ClientClosed({ operation: method }))
+      const program = Effect.flatMap(Effect.service(tag), (service: S) =>
+        Effect.map(
+          (service[method] as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(...args),
+          toWeb,
+        ),
+      )
+      return runtime.runPromiseExit(program).then((exit) => {
+        if (Exit.isSuccess(exit)) return exit.value
+        if (closed) throw new ClientClosed({ operation: method })
+        throw Cause.squash(exit.cause)
+      })
+    }
+  }
+  return { client: client as PromiseOf<S>, runtime }
+}
+
+const directMethods = [
+  "create",
+  "requestNewRedirectUrl",
+  "getStatus",
+  "getStatusChange",
+  "confirm",
+  "getXades",
+  "getXadesBytes",
+  "getPades",
+  "getPadesBytes",
+  "deleteDocuments",
+  "whoami",
+  "clockOffset",
+] as const satisfies ReadonlyArray<keyof DirectClient.Service>
+
+/**
+ * Creates the direct client. Invalid options reject the first call with a `ValidationError` naming the field.
  *
  * @example
  * ```ts
  * import { createDirectClient, Environment, TooEagerPolling } from "@signering/client"
  * import { NodeTlsTransport } from "@signering/node-tls"
  * import { Keystore } from "@signering/protocol"
- * import { Effect } from "effect"
  *
- * const keystore = await Effect.runPromise(Keystore.fromPkcs12(p12Bytes, passphrase))
+ * const keystore = Keystore.fromPkcs12OrThrow(p12Bytes, passphrase)
  * const client = createDirectClient({
  *   environment: Environment.difitest,
  *   keystore,
- *   sender: { organizationNumber: "123456789" },
- *   transport: NodeTlsTransport.layer({ keystore, trustAnchors }),
+ *   sender: { organizationNumber: "123456785" },
+ *   transport: NodeTlsTransport.layer({ keystore, environment: Environment.difitest }),
  * })
  * const job = await client.create(input)
  * try {
@@ -100,32 +235,46 @@ export interface PromiseDirectClient {
  * ```
  */
 export const createDirectClient = (options: PromiseClientOptions): PromiseDirectClient => {
-  const { transport, ...clientOptions } = options
-  const runtime = ManagedRuntime.make(DirectClient.layer(clientOptions).pipe(Layer.provide(transport)))
-  const run = <A>(f: (client: DirectClient.Service) => Effect.Effect<A, unknown>): Promise<A> =>
-    runtime.runPromise(DirectClient.DirectClient.use(f))
-  const toWeb = (download: DirectClient.Download): PromiseDownload => ({
-    stream: Stream.toReadableStream(download.stream),
-    contentLength: download.contentLength,
-    contentType: download.contentType,
-  })
-  const client: PromiseDirectClient = {
-    create: (job, createOptions) => run((c) => c.create(job, createOptions)),
-    requestNewRedirectUrl: (signer) => run((c) => c.requestNewRedirectUrl(signer)),
-    getStatus: (statusUrl, token, pollingQueue) =>
-      run((c) =>
-        pollingQueue === undefined ? c.getStatus(statusUrl, token) : c.getStatus(statusUrl, token, pollingQueue),
-      ),
-    getStatusChange: (sender) => run((c) => c.getStatusChange(sender)),
-    confirm: (status) => run((c) => c.confirm(status)),
-    getXades: (url) => run((c) => Effect.map(c.getXades(url), toWeb)),
-    getXadesBytes: (url) => run((c) => c.getXadesBytes(url)),
-    getPades: (url) => run((c) => Effect.map(c.getPades(url), toWeb)),
-    getPadesBytes: (url) => run((c) => c.getPadesBytes(url)),
-    deleteDocuments: (target) => run((c) => c.deleteDocuments(target)),
-    close: () => runtime.dispose(),
-  }
+  const { transport: _transport, logLevel: _level, logger: _logger, ...clientOptions } = options
+  const { client, runtime } = facade(
+    DirectClient.DirectClient,
+    DirectClient.layer(clientOptions),
+    options,
+    directMethods,
+  )
   // Lets startPollingWorker and handleExitCallback run on this client's runtime.
   registerClientRuntime(client, runtime)
   return client
+}
+
+/**
+ * Creates the portal client.
+ *
+ * @example
+ * ```ts
+ * import { createPortalClient, Environment } from "@signering/client"
+ * const client = createPortalClient({ environment: Environment.difitest, keystore, sender, transport })
+ * const job = await client.create(input)
+ * const change = await client.getStatusChange()
+ * if (change._tag === "StatusChange") await client.confirm(change.status)
+ * ```
+ */
+export const createPortalClient = (options: PromiseClientOptions): PromisePortalClient => {
+  const { transport: _transport, logLevel: _level, logger: _logger, ...clientOptions } = options
+  return facade(PortalClient.PortalClient, PortalClient.layer(clientOptions), options, PortalClient.methods).client
+}
+
+/**
+ * Creates the archive client.
+ *
+ * @example
+ * ```ts
+ * import { createArchiveClient, Environment } from "@signering/client"
+ * const archive = createArchiveClient({ environment: Environment.production, sender, transport })
+ * const pdf = await archive.getPadesBytes("archived-document-id")
+ * ```
+ */
+export const createArchiveClient = (options: PromiseClientOptions): PromiseArchiveClient => {
+  const { transport: _transport, logLevel: _level, logger: _logger, ...clientOptions } = options
+  return facade(ArchiveClient.ArchiveClient, ArchiveClient.layer(clientOptions), options, ArchiveClient.methods).client
 }

@@ -22,7 +22,12 @@ let client: DirectClient.Service
 
 beforeAll(async () => {
   // Tests move the simulator's clock a day on (documents become deletable); bundles are signed with the real time.
-  h = await start({ emptyQueuePollDelayMs: 1_000, signingTimeLeniencyMs: 30 * 24 * 60 * 60 * 1000 })
+  // Tokens stay valid after confirmation here: the flow queries the status again a day later.
+  h = await start({
+    emptyQueuePollDelayMs: 1_000,
+    signingTimeLeniencyMs: 30 * 24 * 60 * 60 * 1000,
+    statusQueryTokensAfterConfirmation: "accepted",
+  })
   client = await h.client()
 })
 afterAll(() => h.close())

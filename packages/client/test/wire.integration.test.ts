@@ -137,8 +137,13 @@ describe("requests on the wire", () => {
     expect(rows).toEqual([
       ["POST", `/api/${ORG_A}/direct/signature-jobs`, "application/xml", ua],
       ["POST", `/api/${ORG_A}/direct/jobs/7/signers/1`, "application/xml", ua],
-      ["GET", `/api/${ORG_A}/direct/jobs/7/status?status_query_token=tok&polling_queue=queue+1`, "application/xml", ua],
-      ["GET", `/api/${ORG_A}/direct/signature-jobs?polling_queue=queue+1`, "application/xml", ua],
+      [
+        "GET",
+        `/api/${ORG_A}/direct/jobs/7/status?status_query_token=tok&polling_queue=queue%201`,
+        "application/xml",
+        ua,
+      ],
+      ["GET", `/api/${ORG_A}/direct/signature-jobs?polling_queue=queue%201`, "application/xml", ua],
       ["GET", `/api/${ORG_A}/direct/jobs/7/pades`, "application/octet-stream, application/xml", ua],
       ["GET", `/api/${ORG_A}/direct/jobs/7/xades/1`, "application/xml", ua],
       ["POST", `/api/${ORG_A}/direct/jobs/7/complete`, "application/xml", ua],

@@ -1,0 +1,160 @@
+/**
+ * The operations every flow shares, written once over the pipeline: confirm, delete, downloads, whoami, the
+ * sender and bundle handling of `create`, and the constructors' plumbing (options check, layer, layerConfig).
+ */
+import type { DirectJob, DocumentBundle } from "@signering/protocol"
+import { Endpoint, type Keystore, ValidationError } from "@signering/protocol"
+import { type Config, type Context, Effect, Layer } from "effect"
+import type { HttpClient } from "effect/http"
+import { type ClientError, DocumentsNotDeletable } from "../ClientError.js"
+import * as ClientOptions from "../ClientOptions.js"
+import {
+  type Download,
+  execute,
+  executeCollect,
+  executeDownload,
+  invalid,
+  makeSettings,
+  type Settings,
+  urlOf,
+} from "./pipeline.js"
+
+const ORG = /^[0-9]{9}$/
+
+/** Checks options and builds the pipeline settings. */
+export const settingsFor = (
+  name: string,
+  options: ClientOptions.Options,
+): Effect.Effect<Settings, ValidationError, HttpClient.HttpClient> => {
+  const problem = ClientOptions.validate(options)
+  return problem === undefined ? makeSettings(name, options) : Effect.fail(problem)
+}
+
+/** The sender given, else the client's default; a `ValidationError` when neither is a 9-digit organization. */
+export const resolveSender = (
+  options: ClientOptions.Options,
+  sender: DirectJob.Sender | string | undefined,
+): Effect.Effect<DirectJob.Sender, ValidationError> => {
+  const resolved = typeof sender === "string" ? { organizationNumber: sender } : (sender ?? options.sender)
+  if (resolved === undefined || resolved === null) {
+    return Effect.fail(invalid("sender", "required", "no sender given and no default sender configured"))
+  }
+  if (typeof resolved !== "object" || !ORG.test(String(resolved.organizationNumber))) {
+    return Effect.fail(invalid("sender.organizationNumber", "pattern", "must be 9 digits"))
+  }
+  return Effect.succeed(resolved)
+}
+
+/** The keystore for signing a bundle, or the error saying how to do without. */
+export const requireKeystore = (options: ClientOptions.Options): Effect.Effect<Keystore.Keystore, ValidationError> =>
+  options.keystore === undefined
+    ? Effect.fail(
+        invalid("keystore", "required", "a keystore is needed to sign the document bundle (or pass options.bundle)"),
+      )
+    : Effect.succeed(options.keystore)
+
+/** A prebuilt bundle's bytes, when the caller gave one. */
+export const givenBundle = (given: Uint8Array | { readonly bytes: Uint8Array } | undefined): Uint8Array | undefined =>
+  given === undefined ? undefined : given instanceof Uint8Array ? given : given.bytes
+
+/** Bundle options, with the service's clock as `signingTime` when `useServerClock` is on and an offset is known. */
+export const bundleOptions = (
+  options: ClientOptions.Options,
+  settings: Settings,
+): Effect.Effect<DocumentBundle.Options | undefined> =>
+  Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
+    Effect.map((now) => {
+      const offset = settings.clock.offsetMs
+      if (options.useServerClock !== true || offset === undefined || options.bundle?.signingTime !== undefined) {
+        return options.bundle
+      }
+      return { ...options.bundle, signingTime: new Date(now + offset) }
+    }),
+  )
+
+/** Confirms a change (POST to its confirmation URL); nothing is sent when the status has none. */
+export const confirm = (settings: Settings, status: unknown): Effect.Effect<void, ClientError> => {
+  const target = urlOf(status, "confirmationUrl", "confirmationUrl")
+  if ("missing" in target) return Effect.logDebug("signering confirm skipped: no confirmation URL")
+  if ("error" in target) {
+    // A status object without any confirmation URL field is "nothing to confirm", as before.
+    if (typeof status === "object" && status !== null && !("confirmationUrl" in status)) {
+      return Effect.logDebug("signering confirm skipped: no confirmation URL")
+    }
+    return Effect.fail(target.error)
+  }
+  return execute(settings, Endpoint.confirm(target.url))
+}
+
+/** Deletes a job's documents; `DocumentsNotDeletable` (nothing sent) when there is no URL. */
+export const deleteDocuments = (settings: Settings, target: unknown): Effect.Effect<void, ClientError> => {
+  const resolved = urlOf(target, "deleteDocumentsUrl", "deleteDocumentsUrl")
+  if ("missing" in resolved) {
+    return Effect.fail(
+      new DocumentsNotDeletable({ operation: "deleteDocuments", method: "DELETE", url: "", reason: "NotAdvertised" }),
+    )
+  }
+  if ("error" in resolved) return Effect.fail(resolved.error)
+  return execute(settings, Endpoint.deleteDocuments(resolved.url))
+}
+
+const downloadUrl = (operation: "getXades" | "getPades", target: unknown) => {
+  if (typeof target === "object" && target !== null && !(target instanceof URL)) {
+    const field = "url" in target ? "url" : operation === "getPades" ? "padesUrl" : "xadesUrl"
+    return urlOf(target, field, field)
+  }
+  return urlOf(target, "url", "url")
+}
+
+/** Streams a signed document from a URL the service handed out. */
+export const download = (
+  settings: Settings,
+  operation: "getXades" | "getPades",
+  target: unknown,
+): Effect.Effect<Download, ClientError> => {
+  const resolved = downloadUrl(operation, target)
+  if ("missing" in resolved) return Effect.fail(invalid("url", "required", "the target has no download URL"))
+  if ("error" in resolved) return Effect.fail(resolved.error)
+  return executeDownload(settings, Endpoint.download(operation, resolved.url))
+}
+
+/** Collects a signed document, bounded by `limits.downloadBytes`. */
+export const collect = (
+  settings: Settings,
+  operation: "getXades" | "getPades",
+  target: unknown,
+): Effect.Effect<Uint8Array, ClientError> => {
+  const resolved = downloadUrl(operation, target)
+  if ("missing" in resolved) return Effect.fail(invalid("url", "required", "the target has no download URL"))
+  if ("error" in resolved) return Effect.fail(resolved.error)
+  return executeCollect(settings, Endpoint.download(operation, resolved.url))
+}
+
+/** `GET <root>/<org>`: who the service takes this client for. */
+export const whoami = (
+  settings: Settings,
+  options: ClientOptions.Options,
+  organization?: string,
+): Effect.Effect<Endpoint.WhoAmI, ClientError> =>
+  resolveSender(options, organization).pipe(
+    Effect.flatMap((sender) => execute(settings, Endpoint.whoami(settings.apiRoot, sender.organizationNumber))),
+  )
+
+/** `layerConfig` for any client: the options from `Config`, with the caller's overrides. */
+export const layerConfigFor =
+  <I, S>(
+    tag: Context.Key<I, S>,
+    make: (options: ClientOptions.Options) => Effect.Effect<S, ValidationError, HttpClient.HttpClient>,
+  ) =>
+  (
+    overrides?: Partial<ClientOptions.Options>,
+  ): Layer.Layer<I, ValidationError | Config.ConfigError, HttpClient.HttpClient> =>
+    Layer.effect(
+      tag,
+      Effect.gen(function* () {
+        const fromConfig = yield* ClientOptions.config
+        return yield* make({ ...fromConfig, ...overrides } as ClientOptions.Options)
+      }),
+    )
+
+export { ValidationError }
