@@ -43,6 +43,7 @@ export class TransportConfigError extends Data.TaggedError("TransportConfigError
     | "ClientCertificateNotYetValid"
     | "WrongEnvironment"
     | "InvalidOption"
+    | "UnsupportedRuntime"
   readonly field: string
   readonly detail: string
 }> {
@@ -348,6 +349,15 @@ const positiveMillis = (field: string, input: Duration.Input | undefined, fallba
  */
 export const makeDispatcher = (options: Options): Effect.Effect<Dispatcher, TransportConfigError, Scope.Scope> =>
   Effect.gen(function* () {
+    // Bun answers `import "undici"` with a built-in whose Agent ignores the TLS options: no client certificate,
+    // no trust anchors, no organization-number check. Refuse rather than talk without them.
+    if ((globalThis as { readonly Bun?: unknown }).Bun !== undefined) {
+      return yield* configError(
+        "UnsupportedRuntime",
+        "runtime",
+        "Bun's built-in undici ignores the Agent's TLS options; on Bun use FetchTransport.bun from @signering/fetch",
+      )
+    }
     const connect = yield* connectOptions(options)
     const connections = options.connections ?? 10
     if (!Number.isInteger(connections) || connections < 1 || connections > 1024) {

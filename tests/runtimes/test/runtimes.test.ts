@@ -84,6 +84,18 @@ describe("transports that cannot check the organization number refuse to start",
     })
   })
 
+  it("bun: NodeTlsTransport fails with UnsupportedRuntime (Bun's built-in undici ignores the TLS options)", async () => {
+    const outcome = await runFlow("bun", "node-tls")
+    expect(outcome.ok, outcome.output).toBe(false)
+    if (outcome.ok) return
+    expect(outcome.failure).toMatchObject({
+      runtime: expectedRuntime.bun,
+      tag: "TransportConfigError",
+      reason: "UnsupportedRuntime",
+      field: "runtime",
+    })
+  })
+
   it("node 24: FetchTransport.bun outside Bun fails with UnsupportedRuntime", async () => {
     const outcome = await runFlow("node24", "fetch-bun")
     expect(outcome.ok, outcome.output).toBe(false)
