@@ -368,3 +368,36 @@ describe("the signer pages", () => {
     await drain()
   })
 })
+
+describe("the shared API machinery on portal routes", () => {
+  it("re-queues an unconfirmed portal change and applies the rate limit", async () => {
+    const own = await start({
+      clock: Simulator.testClock(new Date("2026-03-02T10:00:00Z")),
+      emptyQueuePollDelayMs: 5_000,
+      unconfirmedRequeueDelayMs: 60_000,
+      rateLimit: { requestsPerSecond: 4, blockMs: 30_000 },
+    })
+    try {
+      const { jobId } = await createPortal(own)
+      await own.sim.sign(jobId, KARI)
+      const delivered = await pollPortal(own)
+      expect(delivered.status).toBe(200)
+      const empty = await pollPortal(own)
+      expect(empty.status).toBe(204)
+      expect(String(empty.headers["x-next-permitted-poll-time"])).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d$/)
+      own.sim.clock.advance(60_000)
+      const again = await pollPortal(own)
+      expect(again.status).toBe(200)
+      expect(xmlText(again.text, "signature-job-id")).toBe(jobId)
+      expect(own.sim.counters().requeued).toBe(1)
+      // With `again`, four requests in this second (the limit): the fifth, a portal poll, trips the block.
+      for (let i = 0; i < 3; i++) expect((await call(own.a, "GET", `${own.sim.url}/${own.orgA}`)).status).toBe(200)
+      const blocked = await pollPortal(own)
+      expect(blocked.status).toBe(429)
+      expect(blocked.headers.dosfilter).toBe("unavailable")
+      expect(own.sim.counters().rateLimited).toBe(1)
+    } finally {
+      await own.close()
+    }
+  })
+})
