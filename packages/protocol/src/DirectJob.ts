@@ -289,7 +289,7 @@ export const validate = (input: DirectJobInput, options?: ValidateOptions): Read
  * const result = DirectJob.make({
  *   title: "Employment contract",
  *   documents: [{ title: "Contract", bytes: pdfBytes }],
- *   signers: [{ personalIdentificationNumber: "01017012345" }],
+ *   signers: [{ personalIdentificationNumber: "01017012343" }],
  *   sender: { organizationNumber: "983163327" },
  *   exitUrls: { completionUrl: "https://example.com/ok", rejectionUrl: "https://example.com/no", errorUrl: "https://example.com/err" },
  * })
@@ -362,7 +362,7 @@ export const documentFileName = (index: number, title: string, mediaType: Docume
  * @example
  * ```ts
  * import { DirectJob } from "@signering/protocol"
- * DirectJob.maskPersonalIdentificationNumber("01017012345") // "010170*****"
+ * DirectJob.maskPersonalIdentificationNumber("01017012343") // "010170*****"
  * ```
  * @since 0.1.0
  */
@@ -375,7 +375,7 @@ export const maskPersonalIdentificationNumber = (value: string | Redacted.Redact
  * @example
  * ```ts
  * import { DirectJob } from "@signering/protocol"
- * DirectJob.isValidPersonalIdentificationNumber("01017012345")
+ * DirectJob.isValidPersonalIdentificationNumber("01017012343")
  * ```
  * @since 0.1.0
  */
@@ -399,7 +399,7 @@ export const isValidOrganizationNumber = (value: string): boolean => hasValidOrg
  * @example
  * ```ts
  * import { DirectJob } from "@signering/protocol"
- * DirectJob.completePersonalIdentificationNumber("010170123") // an 11-digit number with valid check digits, or undefined
+ * DirectJob.completePersonalIdentificationNumber(dateOfBirthAndIndividualNumber) // 9 digits in, 11 with valid check digits out (or undefined)
  * ```
  * @since 0.1.0
  */

@@ -6,13 +6,17 @@
  * @since 0.2.0
  */
 import type { Result } from "effect"
-import type {
-  AuthenticationLevel,
-  IdentifierInSignedDocuments,
-  OnBehalfOf,
-  SignatureType,
-  StatusRetrievalMethod,
-} from "./DirectJob.js"
+import {
+  type AuthenticationLevel,
+  authenticationLevels,
+  type IdentifierInSignedDocuments,
+  identifierInSignedDocumentsValues as identifierValues,
+  type OnBehalfOf,
+  onBehalfOfValues,
+  type SignatureType,
+  signatureTypes,
+} from "./Common.js"
+import type { StatusRetrievalMethod } from "./DirectJob.js"
 import type { ErrorResponse, JobResponse, JobStatusResponse, SignerRef, SignerResponse } from "./DirectResponse.js"
 import type { DecodeOptions } from "./DirectXml.js"
 import { type Reader, run } from "./internal/xmlDecode.js"
@@ -176,17 +180,6 @@ export interface Manifest {
 }
 
 const statusRetrievalMethods: ReadonlyArray<StatusRetrievalMethod> = ["WAIT_FOR_CALLBACK", "POLLING"]
-const signatureTypes: ReadonlyArray<SignatureType> = [
-  "ADVANCED_ELECTRONIC_SIGNATURE",
-  "AUTHENTICATED_ELECTRONIC_SIGNATURE",
-]
-const onBehalfOfValues: ReadonlyArray<OnBehalfOf> = ["SELF", "OTHER"]
-const authenticationLevels: ReadonlyArray<AuthenticationLevel> = ["3", "4"]
-const identifierValues: ReadonlyArray<IdentifierInSignedDocuments> = [
-  "PERSONAL_IDENTIFICATION_NUMBER_AND_NAME",
-  "DATE_OF_BIRTH_AND_NAME",
-  "NAME",
-]
 
 /**
  * Decodes `direct-signature-job-request` (what a server or simulator receives as multipart part 1).

@@ -62,7 +62,7 @@ export type Source = DirectJob | PortalJob | Contents
  *
  * @example
  * ```ts
- * const archive: DocumentBundle.Processor = (job, bytes) => writeFile(`${job.title}.asice`, bytes)
+ * const archive: DocumentBundle.Processor = (job, bytes) => writeFile(`${job.reference ?? "job"}.asice`, bytes)
  * yield* DocumentBundle.make(job, keystore, { processors: [archive] })
  * ```
  *

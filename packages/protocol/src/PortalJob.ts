@@ -81,7 +81,7 @@ interface SignerOptionsInput {
  * @example
  * ```ts
  * import type { PortalJob } from "@signering/protocol"
- * const byPin: PortalJob.PortalSignerInput = { personalIdentificationNumber: "01017012345", notifications: { email: "kari@example.com" } }
+ * const byPin: PortalJob.PortalSignerInput = { personalIdentificationNumber: "01017012343", notifications: { email: "kari@example.com" } }
  * const byContact: PortalJob.PortalSignerInput = { contactInformation: { sms: "+4799999999" }, order: 1 }
  * ```
  * @since 0.2.0
@@ -519,7 +519,7 @@ export const validate = (input: PortalJobInput, options?: ValidateOptions): Read
  *   nonsensitiveTitle: "Agreement",
  *   documents: [{ title: "Agreement", bytes: pdfBytes }],
  *   signers: [
- *     { personalIdentificationNumber: "01017012345", notifications: { email: "kari@example.com" }, order: 0 },
+ *     { personalIdentificationNumber: "01017012343", notifications: { email: "kari@example.com" }, order: 0 },
  *     { contactInformation: { sms: "+4799999999" }, order: 1 },
  *   ],
  *   sender: { organizationNumber: "983163327" },
