@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as HeadlessSigner from "../src/HeadlessSigner.js"
 import * as Simulator from "../src/Simulator.js"
 import { buildRequest } from "./support/bundle.js"
-import { call, xmlText } from "./support/client.js"
+import { call, collectedXml, xmlText } from "./support/client.js"
 import {
   buildPortalRequest,
   createPortal,
@@ -16,6 +16,7 @@ import {
   portalRequestXml,
   postPortal,
 } from "./support/portal.js"
+import { schemaErrors } from "./support/schema.js"
 import { type Harness, start } from "./support/setup.js"
 
 const HOUR = 3_600_000
@@ -67,6 +68,8 @@ describe("portal create", () => {
     expect(reply.status).toBe(400)
     expect(errorCode(reply.text)).toBe("SCHEMA_VALIDATION_ERROR")
     expect(xmlText(reply.text, "error-message")).toMatch(/^Xml-message was not in accordance to schema: /)
+    // libxml2's words: the manifest went through the protocol package's portal.xsd.
+    expect(xmlText(reply.text, "error-message")).toContain("bogus': This element is not expected")
   })
 
   it("refuses available-seconds over 90 days, an order over 9, OTHER with lookup, and a tampered bundle", async () => {
@@ -399,5 +402,15 @@ describe("the shared API machinery on portal routes", () => {
     } finally {
       await own.close()
     }
+  })
+})
+
+describe("every portal answer", () => {
+  it("validates against the protocol package's portal.xsd", async () => {
+    const portal = collectedXml.filter((d) => /^<\?xml[^>]*\?><(portal-|error )/.test(d.xml))
+    expect(portal.filter((d) => d.xml.includes("<portal-signature-job-status-change-response")).length).toBeGreaterThan(
+      10,
+    )
+    expect(await schemaErrors(portal, "portal.xsd")).toEqual([])
   })
 })

@@ -14,11 +14,12 @@ const schemaFile = (name: string) => ({
 /** The validation errors of each document (empty when all are valid). */
 export const schemaErrors = async (
   documents: ReadonlyArray<{ readonly what: string; readonly xml: string }>,
+  schema: "direct.xsd" | "portal.xsd" = "direct.xsd",
 ): Promise<Array<string>> => {
-  const direct = schemaFile("direct.xsd")
+  const direct = schemaFile(schema)
   const common = schemaFile("common.xsd")
   const errors: Array<string> = []
-  // One xmllint run per batch: every document against direct.xsd (which includes common.xsd).
+  // One xmllint run per batch: every document against the flow's schema (which includes common.xsd).
   const batch = 50
   for (let i = 0; i < documents.length; i += batch) {
     const slice = documents.slice(i, i + batch)
