@@ -26,11 +26,11 @@ import { type DirectResponse, ValidationError } from "@signering/protocol"
 import { Cause, Data, Effect, Exit, Fiber, Redacted } from "effect"
 import type { ClientError } from "./ClientError.js"
 import * as DirectClient from "./DirectClient.js"
-import { type DownloadOptions, downloadDocuments, type SignerDocument } from "./internal/pollingDownload.js"
-import { clientRuntime } from "./internal/pollingRuntime.js"
+import { clientRuntime } from "./internal/clientRuntime.js"
+import { type DownloadOptions, downloadDocuments, type SignerDocument } from "./internal/documents.js"
 import type { PromiseDirectClient } from "./promise.js"
 
-export type { DownloadOptions, SignerDocument } from "./internal/pollingDownload.js"
+export type { DownloadOptions, SignerDocument } from "./internal/documents.js"
 
 /** What the handler gets. */
 export interface Result {

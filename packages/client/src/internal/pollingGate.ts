@@ -5,6 +5,10 @@
  * the first one's "no changes" and collect a 429 (the service keeps one permitted time per queue, not per caller).
  */
 import { type Deferred, Semaphore } from "effect"
+import { JobTracks, type Line } from "./pollingJobs.js"
+
+/** Jobs remembered per queue for the stale-change rules (see `pollingJobs.ts`): about 1 MB at most. */
+export const MAX_TRACKED_JOBS = 10_000
 
 export interface Gate {
   /** One permit: held while waiting for the permitted time and while polling, released before handling. */
@@ -16,22 +20,53 @@ export interface Gate {
   /** Consecutive 429s for polling too early: a safety margin grows with them (a clock behind the service's). */
   tooEager: number
   /**
-   * Per job, the end of the latest handling taken from this queue in this process. A change of a job waits for the
-   * one taken before it, so that two workers never hand an older status to the handler after a newer one.
+   * Held by a poll while its request is out and by a line confirming: a confirmation decided on what this process
+   * knows can never race a poll that delivers a newer change of the same job.
    */
-  readonly jobTurns: Map<string, Deferred.Deferred<void>>
+  readonly exchange: Semaphore.Semaphore
+  /** Consecutive 429s of any kind: the floor after a 429 doubles with them. */
+  tooMany: number
+  /**
+   * Per job, its line in this process: a change of a job waits for the one taken before it (so that two workers never
+   * hand an older status to the handler after a newer one), and the last one confirms for the line.
+   */
+  readonly lines: Map<string, Line<unknown, Deferred.Deferred<void>>>
+  /** Per job, the newest status handed over, handled and outstanding (see `pollingJobs.ts`). */
+  readonly tracks: JobTracks<unknown>
+  /**
+   * Epoch milliseconds until which a poll answer lost in transit may still be delivered at the service (the time it
+   * was lost plus the re-queue delay): confirmations of `IN_PROGRESS` changes wait until then (see `pollingJobs.ts`).
+   */
+  suspectUntil: number
+  /** Confirmations of `IN_PROGRESS` changes held back until `suspectUntil` (bounded; the rest come back). */
+  readonly deferred: Array<unknown>
 }
 
 const gates = new Map<string, Gate>()
 
-export const gateKey = (apiRoot: string, organizationNumber: string, queue: string | undefined): string =>
-  `${apiRoot.replace(/\/+$/, "")}\u0000${organizationNumber}\u0000${queue ?? ""}`
+export const gateKey = (
+  apiRoot: string,
+  organizationNumber: string,
+  queue: string | undefined,
+  flow: "direct" | "portal" = "direct",
+): string => `${apiRoot.replace(/\/+$/, "")}\u0000${organizationNumber}\u0000${flow}\u0000${queue ?? ""}`
 
 /** The process-wide gate of a queue, created on first use. */
 export const gateFor = (key: string): Gate => {
   let gate = gates.get(key)
   if (gate === undefined) {
-    gate = { semaphore: Semaphore.makeUnsafe(1), nextPermittedAt: 0, failures: 0, tooEager: 0, jobTurns: new Map() }
+    gate = {
+      semaphore: Semaphore.makeUnsafe(1),
+      exchange: Semaphore.makeUnsafe(1),
+      nextPermittedAt: 0,
+      failures: 0,
+      tooEager: 0,
+      tooMany: 0,
+      lines: new Map(),
+      tracks: new JobTracks(MAX_TRACKED_JOBS),
+      suspectUntil: 0,
+      deferred: [],
+    }
     gates.set(key, gate)
   }
   return gate

@@ -1,0 +1,639 @@
+/**
+ * The polling worker's loop, over any flow's `Source`: poll under the queue's gate, hand each change to the handler
+ * in its job's line, confirm only when no unhandled change of the job can be settled by it (see `pollingJobs.ts`),
+ * and never poll before the permitted time nor faster than the floors after a 429.
+ */
+
+import type { DirectJob } from "@signering/protocol"
+import { ValidationError } from "@signering/protocol"
+import { Cause, Clock, Data, Deferred, Duration, Effect, Exit, Metric, Option, Random, Semaphore } from "effect"
+import { type ClientError, isTransient } from "../ClientError.js"
+import * as JobStatusOrder from "../JobStatusOrder.js"
+import type { DownloadOptions, SignerDocument } from "./documents.js"
+import { backoffMillis, type Gate, gateFor, gateKey, jitterMillis, postpone } from "./pollingGate.js"
+import { handled, isStale, type Line, mayConfirm, notHandled, type Track } from "./pollingJobs.js"
+import type { Answer, Polled, Source } from "./pollingSource.js"
+import { maskServerText } from "./redact.js"
+
+/** What the handler gets: the status change and the documents `download` asked for. */
+export interface Change<S = Polled> {
+  readonly jobId: bigint
+  readonly status: S
+  /** True when the job is `COMPLETED_SUCCESSFULLY` or `FAILED`: no further change will come for it. */
+  readonly final: boolean
+  /** The signed PDF, when `download.pades` is set and the status has a `pades-url`. */
+  readonly pades: Uint8Array | undefined
+  /** Each signer's XAdES, when `download.xades` is set (one per `xades-url`). */
+  readonly xades: ReadonlyArray<SignerDocument>
+}
+
+/** Settings shared by the Effect and the Promise form. */
+export interface CommonOptions {
+  /** The sender whose queue is polled (an organization number alone means its default queue). Default: the client's. */
+  readonly sender?: DirectJob.Sender | string | undefined
+  /** The polling queue, overriding the sender's (`""` is the default queue). */
+  readonly queue?: string | undefined
+  readonly download?: DownloadOptions | undefined
+  /** Backoff after a failed poll, download or confirmation: `base` doubles up to `cap`. Default 1 s up to 5 min. */
+  readonly backoff?:
+    | { readonly base?: Duration.Input | undefined; readonly cap?: Duration.Input | undefined }
+    | undefined
+  /** Most extra delay after a permitted poll time (at most a tenth of the wait is used). Default 5 s. */
+  readonly maxJitter?: Duration.Input | undefined
+  /**
+   * Longest a handler may run; a handler that takes longer is interrupted and counts as failed (not confirmed).
+   * Default: no limit. A stop waits for the handler in progress, so a limit also bounds how long a stop can take.
+   */
+  readonly handlerTimeout?: Duration.Input | undefined
+  /**
+   * The longest wait a single answer may impose (`X-Next-permitted-poll-time`, a block). A later time is clamped to
+   * it, logged as a warning and counted (`signering_polling_clamped_waits`). Default 15 minutes: the service's
+   * longest documented wait is 10 minutes (after an empty queue, in production); the extra 5 minutes cover a clock
+   * behind the service's. A wrong clamp costs one 429 (which the worker obeys); an obeyed `9999-12-31` never polls again.
+   */
+  readonly maxWait?: Duration.Input | undefined
+  /**
+   * The service's re-queue delay for unconfirmed changes (10 minutes, PROTOCOL.md §7). After a poll answer was lost in
+   * transit, confirmations of `IN_PROGRESS` changes wait this long (see the README: polling guarantees).
+   */
+  readonly requeueDelay?: Duration.Input | undefined
+}
+
+/** Options of the loop. */
+export interface Options<S, E, R> extends CommonOptions {
+  /** Acts on one change. Succeeds → the change is confirmed; fails or dies → not confirmed, reported, re-delivered. */
+  readonly handler: (change: Change<S>) => Effect.Effect<void, E, R>
+  /** Called with every failure the worker recovers from (default: only the log line). */
+  readonly onError?: ((error: PollingError) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A failure the worker recovered from, by stage: `Poll` (it backs off and polls again), `Download` and `Confirm`
+ * (it backs off; the change comes back after the service's re-queue delay), `Handler` (the change is not confirmed and
+ * comes back after the re-queue delay). `cause` is the underlying error (a `ClientError`, or whatever the handler
+ * failed or threw with).
+ *
+ * @example
+ * ```ts
+ * Polling.run({ handler, onError: (e) => Effect.logError(e.message) })
+ * ```
+ */
+export class PollingError extends Data.TaggedError("PollingError")<{
+  readonly reason: "Poll" | "Download" | "Handler" | "Confirm"
+  readonly jobId?: bigint | undefined
+  readonly jobStatus?: string | undefined
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const job = this.jobId === undefined ? "" : ` for job ${this.jobId} (${this.jobStatus})`
+    const tag = (this.cause as { _tag?: unknown } | undefined)?._tag
+    // The handler's error is the caller's and may carry anything; ours are masked and safe to quote.
+    const detail =
+      this.reason !== "Handler" && this.cause instanceof Error ? `: ${this.cause.message}` : tag ? ` (${tag})` : ""
+    const what = {
+      Poll: "Polling failed; backing off",
+      Download: `Download failed${job}; not handled, the change comes back after the service's re-queue delay`,
+      Handler: `Handler failed${job}; not confirmed, the change comes back after the service's re-queue delay`,
+      Confirm: `Confirmation failed${job} after the handler succeeded; the change comes back after the service's re-queue delay`,
+    }[this.reason]
+    return `${what}${detail}`
+  }
+}
+
+/**
+ * The worker's counters (Effect metrics), with `organization` and `queue` attributes. Read them with
+ * `Metric.value(...)` or export them with your metrics layer.
+ *
+ * @example
+ * ```ts
+ * const handled = yield* Metric.value(Polling.metrics.changesHandled)
+ * ```
+ */
+export const metrics = {
+  /** Changes whose handler succeeded. */
+  changesHandled: Metric.counter("signering_polling_changes_handled", {
+    description: "Status changes whose handler succeeded",
+    incremental: true,
+  }),
+  /** Confirmations sent successfully. */
+  confirmations: Metric.counter("signering_polling_confirmations", {
+    description: "Status changes confirmed",
+    incremental: true,
+  }),
+  /** Handler failures (each leaves its change unconfirmed). */
+  handlerFailures: Metric.counter("signering_polling_handler_failures", {
+    description: "Handlers that failed; their changes were not confirmed",
+    incremental: true,
+  }),
+  /** Failed polls, downloads and confirmations (after the client's own retries), by `stage`. */
+  failures: Metric.counter("signering_polling_failures", {
+    description: "Failed polls, downloads and confirmations",
+    incremental: true,
+  }),
+  /** 429 answers: too-eager polling and the DoSFilter block. */
+  tooManyRequests: Metric.counter("signering_polling_429", {
+    description: "429 answers to polls (too early, or the DoSFilter block)",
+    incremental: true,
+  }),
+  /** Seconds spent waiting for a permitted poll time or a backoff. */
+  sleptSeconds: Metric.counter("signering_polling_slept_seconds", {
+    description: "Seconds spent waiting before polls",
+    incremental: true,
+  }),
+  /** Changes older than one already handed to the handler: not handed over (see the README: polling guarantees). */
+  staleChanges: Metric.counter("signering_polling_stale_changes", {
+    description: "Status changes older than one already handed to the handler; skipped",
+    incremental: true,
+  }),
+  /** Confirmations held back so as not to settle a newer change the handler has not handled. */
+  heldConfirmations: Metric.counter("signering_polling_held_confirmations", {
+    description: "Confirmations not sent (or deferred) because a newer change of the job may still be delivered",
+    incremental: true,
+  }),
+  /** Waits imposed by an answer beyond `maxWait`, clamped to it. */
+  clampedWaits: Metric.counter("signering_polling_clamped_waits", {
+    description: "Permitted poll times or blocks beyond maxWait, clamped",
+    incremental: true,
+  }),
+} as const
+
+const ORG = /^[0-9]{9}$/
+const DEFAULT_BACKOFF_BASE = Duration.seconds(1)
+const DEFAULT_BACKOFF_CAP = Duration.minutes(5)
+const DEFAULT_MAX_JITTER = Duration.seconds(5)
+const DEFAULT_MAX_WAIT = Duration.minutes(15)
+const DEFAULT_REQUEUE_DELAY = Duration.minutes(10)
+/** The floor after a 429, doubling with consecutive 429s up to a minute: a clock ahead cannot make a hot loop. */
+const TOO_MANY_FLOOR_MS = 1000
+const TOO_MANY_FLOOR_CAP_MS = 60_000
+/** The floor after "no changes", whatever the header says (a header already past by the local clock). */
+const EMPTY_FLOOR_MS = 1000
+/** Deferred confirmations kept at most; the rest come back after the re-queue delay. */
+const MAX_DEFERRED = 10_000
+
+const invalid = (path: string, rule: string, message: string) =>
+  new ValidationError({ issues: [{ path, rule, message }] })
+
+const resolveSender = (
+  options: CommonOptions,
+  defaultSender: DirectJob.Sender | undefined,
+): DirectJob.Sender | ValidationError => {
+  const given = options.sender
+  const base = typeof given === "string" ? { organizationNumber: given } : (given ?? defaultSender)
+  if (base === undefined) return invalid("sender", "required", "no sender given and the client has no default sender")
+  if (!ORG.test(base.organizationNumber)) return invalid("sender.organizationNumber", "pattern", "must be 9 digits")
+  const queue = options.queue ?? base.pollingQueue
+  return queue === undefined || queue === ""
+    ? { organizationNumber: base.organizationNumber }
+    : { organizationNumber: base.organizationNumber, pollingQueue: queue }
+}
+
+const durationOption = (
+  value: Duration.Input | undefined,
+  fallback: Duration.Duration,
+  path: string,
+): number | ValidationError => {
+  if (value === undefined) return Duration.toMillis(fallback)
+  const parsed = Duration.fromInput(value)
+  if (Option.isNone(parsed) || !Number.isFinite(Duration.toMillis(parsed.value)))
+    return invalid(path, "duration", "must be a finite duration")
+  return Duration.toMillis(parsed.value)
+}
+
+export interface Settings {
+  readonly sender: DirectJob.Sender
+  readonly gate: Gate
+  readonly download: DownloadOptions
+  readonly backoffBaseMs: number
+  readonly backoffCapMs: number
+  readonly maxJitterMs: number
+  readonly handlerTimeoutMs: number | undefined
+  readonly maxWaitMs: number
+  readonly requeueDelayMs: number
+  readonly attributes: { readonly organization: string; readonly queue: string }
+}
+
+export const settingsOf = <S extends Polled>(options: CommonOptions, source: Source<S>): Settings | ValidationError => {
+  const sender = resolveSender(options, source.defaultSender)
+  if (sender instanceof ValidationError) return sender
+  const backoffBaseMs = durationOption(options.backoff?.base, DEFAULT_BACKOFF_BASE, "backoff.base")
+  if (backoffBaseMs instanceof ValidationError) return backoffBaseMs
+  const backoffCapMs = durationOption(options.backoff?.cap, DEFAULT_BACKOFF_CAP, "backoff.cap")
+  if (backoffCapMs instanceof ValidationError) return backoffCapMs
+  const maxJitterMs = durationOption(options.maxJitter, DEFAULT_MAX_JITTER, "maxJitter")
+  if (maxJitterMs instanceof ValidationError) return maxJitterMs
+  const maxWaitMs = durationOption(options.maxWait, DEFAULT_MAX_WAIT, "maxWait")
+  if (maxWaitMs instanceof ValidationError) return maxWaitMs
+  const requeueDelayMs = durationOption(options.requeueDelay, DEFAULT_REQUEUE_DELAY, "requeueDelay")
+  if (requeueDelayMs instanceof ValidationError) return requeueDelayMs
+  const handlerTimeoutMs =
+    options.handlerTimeout === undefined
+      ? undefined
+      : durationOption(options.handlerTimeout, DEFAULT_MAX_JITTER, "handlerTimeout")
+  if (handlerTimeoutMs instanceof ValidationError) return handlerTimeoutMs
+  if (handlerTimeoutMs !== undefined && handlerTimeoutMs <= 0)
+    return invalid("handlerTimeout", "range", "must be longer than zero")
+  if (backoffBaseMs <= 0) return invalid("backoff.base", "range", "must be longer than zero")
+  if (backoffCapMs < backoffBaseMs) return invalid("backoff.cap", "range", "must not be shorter than backoff.base")
+  if (maxWaitMs < 10_000) return invalid("maxWait", "range", "must be at least 10 seconds")
+  if (requeueDelayMs < 0) return invalid("requeueDelay", "range", "must not be negative")
+  return {
+    sender,
+    gate: gateFor(gateKey(source.apiRoot, sender.organizationNumber, sender.pollingQueue, source.flow)),
+    download: options.download ?? {},
+    backoffBaseMs,
+    backoffCapMs,
+    maxJitterMs,
+    handlerTimeoutMs,
+    maxWaitMs,
+    requeueDelayMs,
+    attributes: { organization: sender.organizationNumber, queue: sender.pollingQueue ?? "" },
+  }
+}
+
+const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string, string>, by = 1) =>
+  Metric.update(Metric.withAttributes(metric, attributes), by)
+
+/** Signer statuses without the signers (they may be personal identification numbers). */
+const signerSummary = (status: Polled) => status.signers.map((s) => s.status).join(",")
+
+/**
+ * Whether a failed poll may have taken a change off the queue that never reached us: the request may have reached the
+ * service and no complete answer came back. A refused connection or an answer with a 5xx status took nothing.
+ */
+const mayHaveLostAnswer = (error: unknown): boolean => {
+  const e = error as { readonly _tag?: unknown; readonly reason?: unknown; readonly status?: unknown } | undefined
+  if (e?._tag === "TransportError") return e.reason !== "Connect" && e.reason !== "ServerIdentity"
+  if (e?._tag === "UnexpectedResponse") return typeof e.status !== "number" || e.status < 500
+  return e?._tag === "DecodeError"
+}
+
+type Stage = "Stopped" | "NoChange" | "Changed"
+
+/** A change the line leaves to confirm; `stale` ones were not handed to the handler. */
+interface Pending<S> {
+  readonly status: S
+  readonly stale: boolean
+}
+
+/** A change's place in its job's line. */
+interface Turn {
+  readonly key: string
+  readonly line: Line<unknown, Deferred.Deferred<void>>
+  readonly previous: Deferred.Deferred<void> | undefined
+  readonly mine: Deferred.Deferred<void>
+}
+
+/**
+ * One worker's loop. It is never interrupted from outside: `stop` asks it to finish (checked before every poll and
+ * raced only with sleeps), so a change already taken from the queue is always downloaded, handled and confirmed
+ * with every timeout of the client still working.
+ */
+export const loop = <S extends Polled, E, R>(
+  source: Source<S>,
+  settings: Settings,
+  options: Options<S, E, R>,
+  stop: Deferred.Deferred<void>,
+): Effect.Effect<void, never, R> => {
+  const { gate, attributes } = settings
+
+  const report = (error: PollingError) =>
+    Effect.gen(function* () {
+      const line = error.message
+      // A failure that retrying will not cure (authorization, server identity, a body that cannot be decoded) needs a
+      // person: it is logged as an error, though the worker keeps backing off and trying, to recover once it is fixed.
+      const needsAttention = error.reason === "Handler" || !isTransient(error.cause)
+      yield* needsAttention ? Effect.logError(line) : Effect.logWarning(line)
+      if (options.onError !== undefined) yield* options.onError(error).pipe(Effect.catchCause(() => Effect.void))
+    })
+
+  const backOff = Effect.gen(function* () {
+    gate.failures++
+    const now = yield* Clock.currentTimeMillis
+    const random = yield* Random.next
+    postpone(gate, now + backoffMillis(gate.failures, settings.backoffBaseMs, settings.backoffCapMs, random))
+  })
+
+  /** The service's time as a local time (with the client's measured offset), clamped to `maxWait` from now. */
+  const localTime = (serverTime: Date, now: number, what: string, mayBeAhead = true) =>
+    Effect.gen(function* () {
+      let local = serverTime.getTime()
+      // A time already past by our clock means our clock is ahead (or the answer is old): the measured offset then
+      // says how far ahead. It is used only to wait longer: `Date` has whole seconds, so an offset that would make
+      // us poll earlier than the header could be a second wrong and earn a 429.
+      if (mayBeAhead && local <= now && source.clockOffset !== undefined) {
+        const offset = yield* source.clockOffset()
+        if (offset !== undefined && offset < 0) local -= offset
+      }
+      if (!(local <= now + settings.maxWaitMs)) {
+        yield* count(metrics.clampedWaits, attributes)
+        yield* Effect.logWarning(
+          `signering polling: ${what} ${Number.isNaN(serverTime.getTime()) ? "(invalid)" : serverTime.toISOString()} is more than ${Math.round(settings.maxWaitMs / 1000)} s away; waiting ${Math.round(settings.maxWaitMs / 1000)} s instead`,
+        )
+        return now + settings.maxWaitMs
+      }
+      return local
+    })
+
+  /** The floor after a 429: 1 s, doubling with each consecutive 429, up to a minute. */
+  const tooManyFloor = () => Math.min(TOO_MANY_FLOOR_CAP_MS, TOO_MANY_FLOOR_MS * 2 ** Math.min(gate.tooMany - 1, 16))
+
+  /** Sleeps until `target` unless asked to stop first; true when it slept to the end. */
+  const sleepUntil = (target: number) =>
+    Effect.gen(function* () {
+      const start = yield* Clock.currentTimeMillis
+      let now = start
+      while (now < target) {
+        const stopped = yield* Effect.raceFirst(
+          Effect.sleep(Duration.millis(target - now)).pipe(Effect.as(false)),
+          Deferred.await(stop).pipe(Effect.as(true)),
+        )
+        now = yield* Clock.currentTimeMillis
+        if (stopped) break
+      }
+      if (now > start) yield* count(metrics.sleptSeconds, attributes, (now - start) / 1000)
+      return now >= target
+    })
+
+  /** Under the gate's permit: wait for the permitted time, then poll once (polls and confirmations never overlap). */
+  const pollOnce: Effect.Effect<
+    | { readonly _tag: "Stopped" }
+    | {
+        readonly _tag: "Answer"
+        readonly answer: Exit.Exit<Answer<S>, ClientError>
+        readonly turn: Turn | undefined
+      }
+  > = Effect.gen(function* () {
+    if (yield* Deferred.isDone(stop)) return { _tag: "Stopped" } as const
+    const before = yield* Clock.currentTimeMillis
+    const wait = gate.nextPermittedAt - before
+    if (wait > 0) {
+      const jitter = jitterMillis(wait, settings.maxJitterMs, yield* Random.next)
+      if (!(yield* sleepUntil(gate.nextPermittedAt + jitter))) return { _tag: "Stopped" } as const
+    }
+    return yield* Semaphore.withPermit(
+      gate.exchange,
+      Effect.gen(function* () {
+        const answer = yield* Effect.exit(source.getStatusChange(settings.sender))
+        const now = yield* Clock.currentTimeMillis
+        let turn: Turn | undefined
+        if (Exit.isSuccess(answer)) {
+          // After a change the service permits the next poll at once: a time in the past is expected there.
+          const changed = answer.value._tag === "StatusChange"
+          const permitted = yield* localTime(
+            answer.value.nextPermittedPollTime,
+            now,
+            "next permitted poll time",
+            !changed,
+          )
+          gate.nextPermittedAt =
+            answer.value._tag === "NoChanges" ? Math.max(permitted, now + EMPTY_FLOOR_MS) : permitted
+          gate.failures = 0
+          gate.tooEager = 0
+          gate.tooMany = 0
+          if (answer.value._tag === "StatusChange") {
+            // Taken in poll order, while no other worker can poll: the job's handlings run in the order of the queue.
+            const key = String(answer.value.status.signatureJobId)
+            let line = gate.lines.get(key)
+            if (line === undefined) {
+              line = { tail: undefined, members: 0, pending: [] }
+              gate.lines.set(key, line)
+            }
+            turn = { key, line, previous: line.tail, mine: Deferred.makeUnsafe<void>() }
+            line.tail = turn.mine
+            line.members++
+          }
+        } else {
+          const e = Option.getOrUndefined(Cause.findErrorOption(answer.cause))
+          if (e?._tag === "TooEagerPolling") {
+            gate.tooEager++
+            gate.tooMany++
+            // Even a permitted time already past by our clock (a clock ahead) waits the floor: no hot loop.
+            const permitted = yield* localTime(e.nextPermittedPollTime, now, "next permitted poll time")
+            gate.nextPermittedAt = Math.max(permitted, now) + tooManyFloor()
+            yield* count(metrics.tooManyRequests, { ...attributes, kind: "TooEagerPolling" })
+          } else if (e?._tag === "RateLimited") {
+            gate.tooMany++
+            const until = yield* localTime(e.blockedUntil, now, "rate limit block until")
+            postpone(gate, Math.max(until, now + tooManyFloor()))
+            yield* count(metrics.tooManyRequests, { ...attributes, kind: "RateLimited" })
+          } else {
+            if (mayHaveLostAnswer(e ?? Cause.squash(answer.cause))) {
+              gate.suspectUntil = Math.max(gate.suspectUntil, now + settings.requeueDelayMs + margin())
+            }
+            yield* backOff
+          }
+        }
+        return { _tag: "Answer", answer, turn } as const
+      }),
+    )
+  })
+
+  /** Added to the re-queue delay before a lost answer counts as re-queued: a tenth of it, up to 30 s. */
+  const margin = () => Math.min(30_000, settings.requeueDelayMs / 10)
+
+  /** One log line per change and outcome, with the job id and statuses (never the signers: they may be PINs). */
+  const logChange = (status: S, outcome: string) =>
+    Effect.logInfo(`signering polling: job ${status.signatureJobId} ${status.status} ${outcome}`).pipe(
+      Effect.annotateLogs({
+        jobId: String(status.signatureJobId),
+        jobStatus: status.status,
+        signerStatuses: signerSummary(status),
+        ...(status.reference === undefined ? {} : { reference: maskServerText(status.reference, 50) }),
+        organization: attributes.organization,
+        queue: attributes.queue,
+      }),
+    )
+
+  /** Sends one confirmation; true when it went through. */
+  const confirmOne = (status: S) =>
+    Effect.gen(function* () {
+      const confirmed = yield* Effect.exit(source.confirm(status))
+      if (Exit.isFailure(confirmed)) {
+        yield* count(metrics.failures, { ...attributes, stage: "Confirm" })
+        yield* backOff
+        yield* report(
+          new PollingError({
+            reason: "Confirm",
+            jobId: status.signatureJobId,
+            jobStatus: status.status,
+            cause: Cause.squash(confirmed.cause),
+          }),
+        )
+        return false
+      }
+      if (status.confirmationUrl !== undefined) yield* count(metrics.confirmations, attributes)
+      return true
+    })
+
+  /**
+   * Confirms what a job's line leaves, newest first (under the worst case the first settles them all; under the
+   * kinder reading each needs its own). Nothing while a change of the job is outstanding; an `IN_PROGRESS` change
+   * waits while a lost poll answer may still be delivered. Runs under `gate.exchange`: no poll can deliver a change
+   * of the job between the decision and the confirmation.
+   */
+  const flush = (track: Track<S>, pending: ReadonlyArray<Pending<S>>) =>
+    Effect.gen(function* () {
+      if (pending.length === 0) return
+      const what = (p: Pending<S>) => (p.stale ? "(stale)" : "handled")
+      if (!mayConfirm(track)) {
+        yield* count(metrics.heldConfirmations, attributes, pending.length)
+        for (const p of pending)
+          if (!p.stale) yield* logChange(p.status, "handled; not confirmed while a newer change is unhandled")
+        return
+      }
+      const now = yield* Clock.currentTimeMillis
+      const ordered = [...pending].sort((a, b) => JobStatusOrder.compare(b.status, a.status))
+      for (const p of ordered) {
+        const status = p.status
+        if (!JobStatusOrder.isFinal(status.status) && now < gate.suspectUntil) {
+          yield* count(metrics.heldConfirmations, attributes)
+          if (gate.deferred.length < MAX_DEFERRED) gate.deferred.push(status)
+          yield* logChange(status, `${what(p)}; confirmation deferred while a lost poll answer may be delivered`)
+          continue
+        }
+        const ok = yield* confirmOne(status)
+        if (ok && track.handled?.status === status) track.confirmed = true
+        yield* logChange(
+          status,
+          !ok
+            ? `${what(p)}, confirmation failed`
+            : status.confirmationUrl === undefined
+              ? `${what(p)} (nothing to confirm)`
+              : `${what(p)} and confirmed`,
+        )
+      }
+    })
+
+  /** Sends the deferred confirmations once no lost answer can still be delivered (jobs without a line now). */
+  const flushDeferred = Effect.gen(function* () {
+    if (gate.deferred.length === 0) return
+    const now = yield* Clock.currentTimeMillis
+    if (now < gate.suspectUntil) return
+    yield* Semaphore.withPermit(
+      gate.exchange,
+      Effect.gen(function* () {
+        const due = gate.deferred.splice(0, gate.deferred.length) as Array<S>
+        for (const status of due) {
+          const key = String(status.signatureJobId)
+          const track = gate.tracks.get(key) as Track<S>
+          // A job with a line in progress confirms for itself; an outstanding change forbids it (both come back).
+          if (gate.lines.has(key) || !mayConfirm(track)) continue
+          const ok = yield* confirmOne(status)
+          if (ok && track.handled?.status === status) track.confirmed = true
+        }
+      }),
+    )
+  })
+
+  const handleChange = (status: S, turn: Turn) =>
+    Effect.gen(function* () {
+      if (turn.previous !== undefined) yield* Deferred.await(turn.previous)
+      const jobId = status.signatureJobId
+      const context = { jobId, jobStatus: status.status }
+      const line = (outcome: string) => logChange(status, outcome)
+      const pending = turn.line.pending as Array<Pending<S>>
+      const track = gate.tracks.get(turn.key) as Track<S>
+      const key = JobStatusOrder.key(status)
+
+      if (isStale(track, key)) {
+        // Older than a status the handler already got: never handed over as current. Confirmed with the line, when
+        // that cannot settle an unhandled newer change; the handled newer change is confirmed again with it.
+        yield* count(metrics.staleChanges, attributes)
+        yield* line("skipped: older than a status already handed to the handler")
+        pending.push({ status, stale: true })
+        const newer = track.handled?.status
+        if (newer !== undefined && !track.confirmed && !pending.some((p) => p.status === newer))
+          pending.push({ status: newer, stale: false })
+        return
+      }
+
+      const documents = yield* Effect.exit(source.download(status, settings.download))
+      if (Exit.isFailure(documents)) {
+        notHandled(track, key, false)
+        pending.length = 0
+        yield* count(metrics.failures, { ...attributes, stage: "Download" })
+        yield* backOff
+        yield* line("not handled: download failed")
+        return yield* report(new PollingError({ reason: "Download", ...context, cause: Cause.squash(documents.cause) }))
+      }
+      const change: Change<S> = {
+        jobId,
+        status,
+        final: JobStatusOrder.isFinal(status.status),
+        pades: documents.value.pades,
+        xades: documents.value.xades,
+      }
+      const handler = Effect.suspend(() => options.handler(change))
+      const outcome = yield* Effect.exit(
+        settings.handlerTimeoutMs === undefined
+          ? handler
+          : handler.pipe(Effect.timeout(Duration.millis(settings.handlerTimeoutMs))),
+      )
+      if (Exit.isFailure(outcome)) {
+        notHandled(track, key, true)
+        pending.length = 0
+        yield* count(metrics.handlerFailures, attributes)
+        yield* line("not confirmed: handler failed")
+        return yield* report(new PollingError({ reason: "Handler", ...context, cause: Cause.squash(outcome.cause) }))
+      }
+      handled(track, key, status)
+      pending.push({ status, stale: false })
+      yield* count(metrics.changesHandled, attributes)
+    })
+
+  /** Leaving the line: the last one out confirms for the line, under the exchange lock (see `flush`). */
+  const leave = (turn: Turn) =>
+    Semaphore.withPermit(
+      gate.exchange,
+      Effect.suspend(() => {
+        turn.line.members--
+        if (turn.line.members > 0) return Effect.void
+        if (gate.lines.get(turn.key) === turn.line) gate.lines.delete(turn.key)
+        const pending = turn.line.pending.splice(0, turn.line.pending.length) as Array<Pending<S>>
+        return flush(gate.tracks.get(turn.key) as Track<S>, pending)
+      }),
+    )
+
+  // Not a finalizer: confirmations keep the client's timeouts (a finalizer is uninterruptible). The loop itself is
+  // never interrupted from outside, and the handling's exit is taken, so the line is always left.
+  const handle = (status: S, turn: Turn) =>
+    Effect.exit(handleChange(status, turn)).pipe(
+      Effect.andThen(leave(turn)),
+      Effect.ensuring(Deferred.succeed(turn.mine, undefined)),
+    )
+
+  const iteration: Effect.Effect<Stage, never, R> = Effect.gen(function* () {
+    yield* flushDeferred
+    // The permit is released when this scope closes, right after the poll; waiting for it gives way to `stop`.
+    const polled = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const acquired = yield* Effect.raceFirst(
+          Semaphore.takeScoped(gate.semaphore, 1).pipe(Effect.as(true)),
+          Deferred.await(stop).pipe(Effect.as(false)),
+        )
+        return acquired ? yield* pollOnce : ({ _tag: "Stopped" } as const)
+      }),
+    )
+    if (polled._tag === "Stopped") return "Stopped"
+    const answer = polled.answer
+    if (Exit.isFailure(answer)) {
+      const e = Option.getOrUndefined(Cause.findErrorOption(answer.cause))
+      if (e?._tag !== "TooEagerPolling" && e?._tag !== "RateLimited") {
+        yield* count(metrics.failures, { ...attributes, stage: "Poll" })
+        yield* report(new PollingError({ reason: "Poll", cause: e ?? Cause.squash(answer.cause) }))
+      }
+      return "NoChange"
+    }
+    if (answer.value._tag === "NoChanges" || polled.turn === undefined) return "NoChange"
+    yield* handle(answer.value.status, polled.turn)
+    return "Changed"
+  })
+
+  return Effect.gen(function* () {
+    while (true) {
+      const stage = yield* iteration
+      if (stage === "Stopped") return
+    }
+  }).pipe(Effect.annotateLogs({ organization: attributes.organization, queue: attributes.queue }))
+}
