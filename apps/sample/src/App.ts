@@ -13,7 +13,8 @@ import * as Contract from "./Contract.js"
 import * as Customers from "./Customers.js"
 import * as Pin from "./Pin.js"
 import { type PollerState, referenceOf } from "./Poller.js"
-import type { SigningPort } from "./Signing.js"
+import * as PortalDesk from "./PortalDesk.js"
+import type { PortalSigningPort, SigningPort } from "./Signing.js"
 import { SigningError } from "./Signing.js"
 import type { DeskSession, Job, Session, Store } from "./Store.js"
 import { testHold } from "./TestHold.js"
@@ -31,6 +32,9 @@ export interface AppOptions {
   readonly log?: (line: string) => void
   /** The sender desk's own login; without it the desk is closed (nobody can send from it). */
   readonly desk?: DeskCredentials | undefined
+  /** The portal flow (the portal desk); without it the portal desk says it is not configured. */
+  readonly portal?: PortalSigningPort | undefined
+  readonly portalPoller?: () => PollerState & { readonly running: boolean }
 }
 
 export interface DeskCredentials {
@@ -102,9 +106,9 @@ export const make = (options: AppOptions): Hono<Env> => {
 
   app.get("/app.css", (c) => c.body(Views.css, 200, { "Content-Type": "text/css; charset=utf-8" }))
 
-  /** POLLING jobs belong to the sender desk; a customer's own jobs to that customer. */
+  /** POLLING and portal jobs belong to the sender desk; a customer's own jobs to that customer. */
   const mayView = (c: Context<Env>, job: Job) => {
-    if (job.flow === "POLLING") return c.get("desk") !== undefined
+    if (job.flow !== "WAIT_FOR_CALLBACK") return c.get("desk") !== undefined
     const session = c.get("session")
     return session !== undefined && job.ownerPin === session.pin
   }
@@ -403,6 +407,8 @@ export const make = (options: AppOptions): Hono<Env> => {
   app.post("/jobs/:ref/continue", async (c) => {
     const job = jobFrom(c)
     if (job === undefined) return notFound(c)
+    // A portal job is sent again from the portal desk (its signers are notified by the service, not sent from here).
+    if (job.flow === "PORTAL") return c.redirect("/portal-desk", 303)
     if (job.status === "IN_PROGRESS") {
       const signer =
         job.signers.find((s) => s.pin === c.get("session")?.pin && s.status === "WAITING") ??
@@ -516,6 +522,15 @@ export const make = (options: AppOptions): Hono<Env> => {
     const groups = form.mode === "separately" ? signers.map((s) => [s]) : [signers]
     for (const group of groups) await send({ flow: "POLLING", signers: group })
     return c.redirect("/desk", 303)
+  })
+
+  PortalDesk.routes(app, {
+    store,
+    portal: options.portal,
+    customers,
+    poller: () => options.portalPoller?.() ?? { lastChange: undefined, lastError: undefined, running: false },
+    now,
+    log,
   })
 
   app.get("/health", (c) => c.text("ok"))

@@ -36,7 +36,7 @@ export const loadKeystore = async (source: SigningConfig["keystore"]): Promise<K
   return Keystore.fromPemOrThrow({ certificates, privateKey: Redacted.make(privateKey), passphrase: source.passphrase })
 }
 
-const environmentOf = (config: SigningConfig): Environment.Environment => {
+export const environmentOf = (config: SigningConfig): Environment.Environment => {
   if (config.environment === "custom") {
     return Environment.custom({
       apiRoot: config.apiRoot ?? "",
@@ -58,6 +58,7 @@ const toSigningError = (operation: string, error: unknown): SigningError => {
   const tag = tagOf(error)
   const kinds: Record<string, SigningErrorKind> = {
     InvalidStatusQueryToken: "InvalidStatusQueryToken",
+    JobCannotBeCancelled: "JobCannotBeCancelled",
     SigningCeremonyNotCompleted: "SigningCeremonyNotCompleted",
     TooEagerPolling: "TooEagerPolling",
     RateLimited: "TooEagerPolling",
@@ -76,7 +77,7 @@ const toSigningError = (operation: string, error: unknown): SigningError => {
   return new SigningError(kind, `${operation}: ${detail}`, next, { cause: error })
 }
 
-const guard = async <A>(operation: string, run: () => Promise<A>): Promise<A> => {
+export const guard = async <A>(operation: string, run: () => Promise<A>): Promise<A> => {
   try {
     return await run()
   } catch (error) {

@@ -5,11 +5,14 @@
  * it after its re-queue delay instead of losing it (PROTOCOL §7–§8).
  */
 import type { SigningPort, Status } from "./Signing.js"
-import { isNewer, type Store, storedOrder } from "./Store.js"
+import { type Api, isNewer, type Store, storedOrder } from "./Store.js"
 import { testHold } from "./TestHold.js"
 
-const lastChangeKey = "poller.lastChange"
-const lastErrorKey = "poller.lastError"
+/** Where the desk reads what a worker did last; the portal queue's worker has its own. */
+const keys = (api: Api = "direct") =>
+  api === "portal"
+    ? { lastChange: "poller.portal.lastChange", lastError: "poller.portal.lastError" }
+    : { lastChange: "poller.lastChange", lastError: "poller.lastError" }
 
 export interface PollerState {
   /** `<ISO time> <what>` of the last change handled. */
@@ -18,9 +21,9 @@ export interface PollerState {
   readonly lastError: string | undefined
 }
 
-export const state = (store: Store): PollerState => ({
-  lastChange: store.setting(lastChangeKey),
-  lastError: store.setting(lastErrorKey),
+export const state = (store: Store, api: Api = "direct"): PollerState => ({
+  lastChange: store.setting(keys(api).lastChange),
+  lastError: store.setting(keys(api).lastError),
 })
 
 /** The reference the app sends at create; it finds a job whose create answer was never stored. */
@@ -40,11 +43,16 @@ const jobIdOfReference = (reference: string | undefined): number | undefined => 
  * by its reference and linked, so its statuses are not thrown away. The store is monotonic: a change older than what
  * is stored (re-queued and delivered late) is noted and not applied, and then confirmed, since nothing is lost.
  */
-export const storeChange = async (store: Store, signing: SigningPort, status: Status): Promise<boolean> => {
-  let job = store.jobBySignatureJobId(status.signatureJobId)
+export const storeChange = async (
+  store: Store,
+  signing: Pick<SigningPort, "pades">,
+  status: Status,
+  api: Api = "direct",
+): Promise<boolean> => {
+  let job = store.jobBySignatureJobId(status.signatureJobId, api)
   if (job === undefined) {
     const id = jobIdOfReference(status.reference)
-    job = id === undefined ? undefined : store.adopt(id, status.signatureJobId)
+    job = id === undefined ? undefined : store.adopt(id, status.signatureJobId, api)
   }
   if (job === undefined) return false
   const stale = isNewer(storedOrder(job), status)
@@ -52,7 +60,8 @@ export const storeChange = async (store: Store, signing: SigningPort, status: St
     store.storeSignedDocument(job.id, await signing.pades(status.padesUrl))
   }
   await testHold("handler")
-  store.applyStatus(job.id, status, "Status change from the polling queue")
+  const applied = store.applyStatus(job.id, status, "Status change from the polling queue")
+  if (api === "portal" && applied.applied) store.setCancellationUrl(job.id, status.cancellationUrl)
   return true
 }
 
@@ -63,7 +72,9 @@ export interface Poller {
 
 export const start = (options: {
   readonly store: Store
-  readonly signing: SigningPort
+  readonly signing: Pick<SigningPort, "watch" | "pades">
+  /** Which API's queue this is (the portal flow's job ids are its own). Default: direct. */
+  readonly api?: Api
   readonly now?: () => Date
   readonly onError?: (message: string) => void
 }): Poller => {
@@ -71,14 +82,14 @@ export const start = (options: {
   const now = options.now ?? (() => new Date())
   const watcher = signing.watch({
     handler: async (status) => {
-      const known = await storeChange(store, signing, status)
+      const known = await storeChange(store, signing, status, options.api)
       store.setSetting(
-        lastChangeKey,
+        keys(options.api).lastChange,
         `${now().toISOString()} job ${status.signatureJobId}: ${status.status}${known ? "" : " (not ours)"}`,
       )
     },
     onError: (message) => {
-      store.setSetting(lastErrorKey, `${now().toISOString()} ${message}`)
+      store.setSetting(keys(options.api).lastError, `${now().toISOString()} ${message}`)
       options.onError?.(message)
     },
   })

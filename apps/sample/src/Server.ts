@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { serve } from "@hono/node-server"
 import * as App from "./App.js"
 import * as Poller from "./Poller.js"
-import type { SigningPort } from "./Signing.js"
+import type { PortalSigningPort, SigningPort } from "./Signing.js"
 import { Store } from "./Store.js"
 
 export interface ServerOptions {
@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly log?: (line: string) => void
   /** The sender desk's login; without it the desk is closed. */
   readonly desk?: App.DeskCredentials | undefined
+  /** The portal flow: the portal desk, and a second polling worker on the portal queue. */
+  readonly portal?: PortalSigningPort | undefined
 }
 
 export interface RunningServer {
@@ -52,12 +54,24 @@ export const start = async (options: ServerOptions): Promise<RunningServer> => {
           signing: options.signing,
           onError: (message) => log(`poller: ${message}`),
         })
+  const portal = options.portal
+  const portalPoller =
+    options.poll === false || portal === undefined
+      ? undefined
+      : Poller.start({
+          store,
+          signing: portal,
+          api: "portal",
+          onError: (message) => log(`portal poller: ${message}`),
+        })
   const app = App.make({
     store,
     signing: options.signing,
     publicUrl: url,
     log,
     desk: options.desk,
+    portal,
+    portalPoller: () => ({ ...Poller.state(store, "portal"), running: portalPoller !== undefined }),
     poller: () => ({ ...Poller.state(store), running: poller !== undefined }),
   })
   handler = (request) => app.fetch(request)
@@ -65,12 +79,13 @@ export const start = async (options: ServerOptions): Promise<RunningServer> => {
   let closed: Promise<void> | undefined
   const close = () => {
     closed ??= (async () => {
-      await poller?.stop()
+      await Promise.all([poller?.stop(), portalPoller?.stop()])
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         if ("closeAllConnections" in server) server.closeAllConnections()
       })
       await options.signing.close()
+      await portal?.close()
       store.close()
     })()
     return closed

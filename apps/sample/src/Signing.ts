@@ -43,6 +43,8 @@ export interface Status {
     readonly since: Date
   }>
   readonly padesUrl: string | undefined
+  /** Portal jobs: the cancellation URL while the job can be cancelled. */
+  readonly cancellationUrl?: string | undefined
 }
 
 /** Failures the app handles differently; everything else is `Other`. The message never holds a token or a PIN. */
@@ -50,6 +52,7 @@ export type SigningErrorKind =
   | "InvalidStatusQueryToken"
   | "SigningCeremonyNotCompleted"
   | "TooEagerPolling"
+  | "JobCannotBeCancelled"
   | "Unavailable"
   | "Other"
 
@@ -92,6 +95,32 @@ export interface SigningPort {
     readonly handler: (status: Status) => Promise<void>
   }): Promise<{ readonly status: Status; readonly confirmed: boolean }>
   /** Takes the app's status changes from its polling queue, honouring the service's poll times, until stopped. */
+  watch(options: WatchOptions): Watcher
+  pades(url: string): Promise<Uint8Array>
+  close(): Promise<void>
+}
+
+/** A portal job (issue 12 §4): the service notifies each signer by e-mail, in order; they sign in its portal. */
+export interface PortalCreateInput {
+  readonly title: string
+  readonly description?: string | undefined
+  /** The app's own reference (`sample-<job number>`); the service shows it to signers and echoes it in changes. */
+  readonly reference: string
+  readonly document: { readonly title: string; readonly bytes: Uint8Array }
+  /** Signing order: 1 signs first; the next is notified when the previous has signed. */
+  readonly signers: ReadonlyArray<{ readonly pin: string; readonly email: string; readonly order: number }>
+}
+
+export interface PortalCreatedJob {
+  readonly signatureJobId: string
+  readonly cancellationUrl: string | undefined
+}
+
+/** What the app needs from the portal flow. Its changes come as `Status` (signers by PIN) through `watch`. */
+export interface PortalSigningPort {
+  create(input: PortalCreateInput): Promise<PortalCreatedJob>
+  /** Cancels an open job (`JobCannotBeCancelled` once it completed). */
+  cancel(cancellationUrl: string): Promise<void>
   watch(options: WatchOptions): Watcher
   pades(url: string): Promise<Uint8Array>
   close(): Promise<void>

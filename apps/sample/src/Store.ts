@@ -9,7 +9,7 @@ import { dirname } from "node:path"
 import { JobStatusOrder } from "@signering/client"
 import Database from "better-sqlite3"
 
-export type Flow = "WAIT_FOR_CALLBACK" | "POLLING"
+export type Flow = "WAIT_FOR_CALLBACK" | "POLLING" | "PORTAL"
 /** The service's job statuses, plus the app's own states before the service knows the job. */
 export type JobState = "CREATING" | "CREATE_FAILED" | "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
 
@@ -27,7 +27,14 @@ export interface Signer {
   readonly href: string | undefined
   readonly status: string
   readonly since: string | undefined
+  /** Where the service notifies a portal job's signer. */
+  readonly email: string | undefined
 }
+
+/** Which of the service's APIs a job lives in: job ids are unique per API. */
+export type Api = "direct" | "portal"
+
+export const apiOf = (flow: Flow): Api => (flow === "PORTAL" ? "portal" : "direct")
 
 export interface Job {
   readonly id: number
@@ -38,6 +45,8 @@ export interface Job {
   readonly ownerPin: string | undefined
   readonly signatureJobId: string | undefined
   readonly statusUrl: string | undefined
+  /** A portal job's cancellation URL, while the service offers one. */
+  readonly cancellationUrl: string | undefined
   readonly status: JobState
   readonly createdAt: string
   readonly updatedAt: string
@@ -72,19 +81,16 @@ export interface StatusUpdate {
   }>
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  pin TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
+/**
+ * The jobs table. A service job id is unique per API (the direct and the portal flow number their jobs apart), so
+ * the index over it (below) includes whether the job is a portal job.
+ */
+const jobsTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  flow TEXT NOT NULL CHECK (flow IN ('WAIT_FOR_CALLBACK', 'POLLING')),
+  flow TEXT NOT NULL CHECK (flow IN ('WAIT_FOR_CALLBACK', 'POLLING', 'PORTAL')),
   title TEXT NOT NULL,
   owner_pin TEXT,
-  signature_job_id TEXT UNIQUE,
+  signature_job_id TEXT,
   status_url TEXT,
   status TEXT NOT NULL DEFAULT 'CREATING',
   contract BLOB NOT NULL,
@@ -92,8 +98,21 @@ CREATE TABLE IF NOT EXISTS jobs (
   updated_at TEXT NOT NULL,
   last_error TEXT,
   ref TEXT,
-  status_since TEXT
+  status_since TEXT,
+  cancellation_url TEXT
+);`
+
+const jobsColumns =
+  "id, flow, title, owner_pin, signature_job_id, status_url, status, contract, created_at, updated_at, last_error, ref, status_since, cancellation_url"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  pin TEXT NOT NULL,
+  created_at TEXT NOT NULL
 );
+${jobsTable("jobs")}
 CREATE TABLE IF NOT EXISTS signers (
   job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
   position INTEGER NOT NULL,
@@ -102,6 +121,7 @@ CREATE TABLE IF NOT EXISTS signers (
   href TEXT,
   status TEXT NOT NULL DEFAULT 'WAITING',
   since TEXT,
+  email TEXT,
   PRIMARY KEY (job_id, position)
 );
 CREATE TABLE IF NOT EXISTS signed_documents (
@@ -126,10 +146,15 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner_pin, id);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_ref ON jobs(ref);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_service_id ON jobs(flow = 'PORTAL', signature_job_id);
 CREATE INDEX IF NOT EXISTS events_job ON events(job_id, id);
 `
 
-/** A database from before job references and monotonic statuses gets the columns, and each old job a reference. */
+/**
+ * A database of an earlier version is brought up to date: job references (each old job gets one), the monotonic
+ * status columns, the portal flow's columns, and the jobs table rebuilt where its flow check predates the portal flow
+ * (SQLite cannot change a check in place; the documented copy-and-rename, with foreign keys off meanwhile).
+ */
 const migrate = (db: Database.Database): void => {
   const columns = db.prepare("PRAGMA table_info(jobs)").all() as Array<{ name: string }>
   if (columns.length === 0) return
@@ -140,6 +165,22 @@ const migrate = (db: Database.Database): void => {
     for (const row of db.prepare("SELECT id FROM jobs").all() as Array<{ id: number }>) set.run(newRef(), row.id)
   }
   if (!names.has("status_since")) db.exec("ALTER TABLE jobs ADD COLUMN status_since TEXT")
+  if (!names.has("cancellation_url")) db.exec("ALTER TABLE jobs ADD COLUMN cancellation_url TEXT")
+  const signerColumns = db.prepare("PRAGMA table_info(signers)").all() as Array<{ name: string }>
+  if (!signerColumns.some((c) => c.name === "email")) db.exec("ALTER TABLE signers ADD COLUMN email TEXT")
+  const sql = (
+    db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get() as { sql: string }
+  ).sql
+  if (!sql.includes("'PORTAL'")) {
+    db.pragma("foreign_keys = OFF")
+    db.transaction(() => {
+      db.exec(jobsTable("jobs_next"))
+      db.exec(`INSERT INTO jobs_next (${jobsColumns}) SELECT ${jobsColumns} FROM jobs`)
+      db.exec("DROP TABLE jobs")
+      db.exec("ALTER TABLE jobs_next RENAME TO jobs")
+    })()
+    db.pragma("foreign_keys = ON")
+  }
 }
 
 /** 128 random bits, URL-safe. */
@@ -181,6 +222,7 @@ interface JobRow {
   last_error: string | null
   ref: string
   status_since: string | null
+  cancellation_url: string | null
   has_signed: number
 }
 
@@ -191,10 +233,11 @@ interface SignerRow {
   href: string | null
   status: string
   since: string | null
+  email: string | null
 }
 
 const jobColumns = `id, flow, title, owner_pin, signature_job_id, status_url, status, created_at, updated_at, last_error,
-  ref, status_since,
+  ref, status_since, cancellation_url,
   EXISTS (SELECT 1 FROM signed_documents d WHERE d.job_id = jobs.id) AS has_signed`
 
 export class Store {
@@ -269,7 +312,11 @@ export class Store {
     readonly title: string
     readonly ownerPin?: string | undefined
     readonly contract: Uint8Array
-    readonly signers: ReadonlyArray<{ readonly name: string; readonly pin: string }>
+    readonly signers: ReadonlyArray<{
+      readonly name: string
+      readonly pin: string
+      readonly email?: string | undefined
+    }>
   }): number {
     const at = this.#stamp()
     return this.#db.transaction(() => {
@@ -279,8 +326,8 @@ export class Store {
         )
         .run(input.flow, input.title, input.ownerPin ?? null, Buffer.from(input.contract), at, at, newRef())
       const id = Number(result.lastInsertRowid)
-      const insert = this.#db.prepare("INSERT INTO signers (job_id, position, name, pin) VALUES (?, ?, ?, ?)")
-      for (const [i, s] of input.signers.entries()) insert.run(id, i + 1, s.name, s.pin)
+      const insert = this.#db.prepare("INSERT INTO signers (job_id, position, name, pin, email) VALUES (?, ?, ?, ?, ?)")
+      for (const [i, s] of input.signers.entries()) insert.run(id, i + 1, s.name, s.pin, s.email ?? null)
       this.#event(id, at, "Job recorded")
       return id
     })()
@@ -292,6 +339,7 @@ export class Store {
     response: {
       readonly signatureJobId: string
       readonly statusUrl?: string | undefined
+      readonly cancellationUrl?: string | undefined
       readonly signers: ReadonlyArray<{ readonly pin: string | undefined; readonly href: string }>
     },
   ): void {
@@ -300,10 +348,10 @@ export class Store {
       this.#db
         .prepare(
           // A change from the polling queue may have been stored first (adopted by reference): never go back.
-          `UPDATE jobs SET signature_job_id = ?, status_url = ?, updated_at = ?, last_error = NULL,
+          `UPDATE jobs SET signature_job_id = ?, status_url = ?, cancellation_url = ?, updated_at = ?, last_error = NULL,
              status = CASE WHEN status IN ('CREATING', 'CREATE_FAILED') THEN 'IN_PROGRESS' ELSE status END WHERE id = ?`,
         )
-        .run(response.signatureJobId, response.statusUrl ?? null, at, id)
+        .run(response.signatureJobId, response.statusUrl ?? null, response.cancellationUrl ?? null, at, id)
       const update = this.#db.prepare("UPDATE signers SET href = ? WHERE job_id = ? AND pin = ?")
       for (const s of response.signers) if (s.pin !== undefined) update.run(s.href, id, s.pin)
       this.#event(id, at, `Created at the service as job ${response.signatureJobId}`)
@@ -315,14 +363,14 @@ export class Store {
    * answer, or the answer was lost) to the service's job a status change names, found by the job's reference.
    * Returns the job, or `undefined` when there is no such unlinked job.
    */
-  adopt(id: number, signatureJobId: string): Job | undefined {
+  adopt(id: number, signatureJobId: string, api: Api = "direct"): Job | undefined {
     const at = this.#stamp()
     const changed = this.#db.transaction(() => {
       const result = this.#db
         .prepare(
-          "UPDATE jobs SET signature_job_id = ?, status = 'IN_PROGRESS', last_error = NULL, updated_at = ? WHERE id = ? AND signature_job_id IS NULL",
+          "UPDATE jobs SET signature_job_id = ?, status = 'IN_PROGRESS', last_error = NULL, updated_at = ? WHERE id = ? AND signature_job_id IS NULL AND (flow = 'PORTAL') = ?",
         )
-        .run(signatureJobId, at, id)
+        .run(signatureJobId, at, id, api === "portal" ? 1 : 0)
       if (result.changes === 1) this.#event(id, at, `Found at the service as job ${signatureJobId} (by its reference)`)
       return result.changes === 1
     })()
@@ -389,6 +437,11 @@ export class Store {
     })()
   }
 
+  /** A portal job's cancellation URL as the latest change gives it (absent once the job cannot be cancelled). */
+  setCancellationUrl(id: number, url: string | undefined): void {
+    this.#db.prepare("UPDATE jobs SET cancellation_url = ? WHERE id = ?").run(url ?? null, id)
+  }
+
   noteError(id: number, message: string): void {
     const at = this.#stamp()
     this.#db.transaction(() => {
@@ -416,10 +469,10 @@ export class Store {
     return row === undefined ? undefined : this.#toJob(row)
   }
 
-  jobBySignatureJobId(signatureJobId: string): Job | undefined {
-    const row = this.#db.prepare(`SELECT ${jobColumns} FROM jobs WHERE signature_job_id = ?`).get(signatureJobId) as
-      | JobRow
-      | undefined
+  jobBySignatureJobId(signatureJobId: string, api: Api = "direct"): Job | undefined {
+    const row = this.#db
+      .prepare(`SELECT ${jobColumns} FROM jobs WHERE signature_job_id = ? AND (flow = 'PORTAL') = ?`)
+      .get(signatureJobId, api === "portal" ? 1 : 0) as JobRow | undefined
     return row === undefined ? undefined : this.#toJob(row)
   }
 
@@ -458,7 +511,9 @@ export class Store {
   #toJob(row: JobRow): Job {
     const signers = (
       this.#db
-        .prepare("SELECT position, name, pin, href, status, since FROM signers WHERE job_id = ? ORDER BY position")
+        .prepare(
+          "SELECT position, name, pin, href, status, since, email FROM signers WHERE job_id = ? ORDER BY position",
+        )
         .all(row.id) as Array<SignerRow>
     ).map(
       (s): Signer => ({
@@ -468,6 +523,7 @@ export class Store {
         href: s.href ?? undefined,
         status: s.status,
         since: s.since ?? undefined,
+        email: s.email ?? undefined,
       }),
     )
     return {
@@ -478,6 +534,7 @@ export class Store {
       ownerPin: row.owner_pin ?? undefined,
       signatureJobId: row.signature_job_id ?? undefined,
       statusUrl: row.status_url ?? undefined,
+      cancellationUrl: row.cancellation_url ?? undefined,
       status: row.status,
       createdAt: row.created_at,
       updatedAt: row.updated_at,

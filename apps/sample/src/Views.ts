@@ -6,7 +6,7 @@ import * as Pin from "./Pin.js"
 import type { PollerState } from "./Poller.js"
 import type { DeskSession, Job, JobEvent, Session, Signer } from "./Store.js"
 
-type Html = HtmlEscapedString | Promise<HtmlEscapedString>
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 
 /** The one style sheet, served as `/app.css`: the Content-Security-Policy allows no inline style. */
 export const css = `
@@ -45,7 +45,7 @@ interface LayoutOptions {
   readonly refreshSeconds?: number
 }
 
-const layout = (title: string, body: Html, options: LayoutOptions = {}) =>
+export const layout = (title: string, body: Html, options: LayoutOptions = {}) =>
   html`<!doctype html>
 <html lang="en">
 <head>
@@ -60,6 +60,7 @@ ${options.refreshSeconds !== undefined ? html`<meta http-equiv="refresh" content
 <a class="brand" href="/">Sample AS</a>
 <a href="/agreement">My agreement</a>
 <a href="/desk">Sender desk</a>
+<a href="/portal-desk">Portal desk</a>
 ${
   options.session
     ? html`<span class="muted">${options.session.name}</span>
@@ -239,6 +240,10 @@ ${tryAgain(job)}</div>`
     return html`<div class="notice bad" data-outcome="not-sent"><h1>We could not start the signing</h1>
 <p>${job.lastError ?? "The signing service did not accept the job."}</p>${tryAgain(job)}</div>`
   }
+  if (job.flow === "PORTAL" && job.status === "IN_PROGRESS") {
+    return html`<div class="notice wait" data-outcome="portal-in-progress"><h1>Waiting for the signers</h1>
+<p>The signing service notifies each signer by e-mail in turn; they sign in its portal.</p></div>`
+  }
   if (job.status === "IN_PROGRESS" && statuses.includes("SIGNED")) {
     return html`<div class="notice wait" data-outcome="waiting"><h1>Waiting for the other signers</h1>
 <p>Your signature is registered. The agreement is signed when everyone has signed.</p></div>`
@@ -248,7 +253,9 @@ ${tryAgain(job)}</div>`
 }
 
 const tryAgain = (job: Job) =>
-  html`<form method="post" action="/jobs/${job.ref}/continue"><button type="submit">Try again</button></form>`
+  job.flow === "PORTAL"
+    ? html`<p><a href="/portal-desk">Send it again from the portal desk</a></p>`
+    : html`<form method="post" action="/jobs/${job.ref}/continue"><button type="submit">Try again</button></form>`
 
 export const jobPage = (input: {
   readonly job: Job

@@ -17,6 +17,7 @@ import * as Config from "./Config.js"
 import * as DirectSigning from "./DirectSigning.js"
 import * as Headless from "./Headless.js"
 import { pdfMentions } from "./PdfText.js"
+import * as PortalSigning from "./PortalSigning.js"
 import * as Server from "./Server.js"
 
 const { values } = parseArgs({
@@ -69,11 +70,13 @@ const main = async (): Promise<number> => {
     say(`Sender desk login (demo default): user "${env.SAMPLE_DESK_USER}", password "${env.SAMPLE_DESK_PASSWORD}"`)
 
     const signing = await DirectSigning.make({ config: config.signing })
+    const portal = await PortalSigning.make({ config: config.signing })
     server = await Server.start({
       host: config.host,
       port: config.port,
       databasePath: config.databasePath,
       signing,
+      portal,
       desk: config.desk,
       log: headless ? () => {} : say,
     })

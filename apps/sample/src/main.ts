@@ -6,17 +6,20 @@
  */
 import * as Config from "./Config.js"
 import * as DirectSigning from "./DirectSigning.js"
+import * as PortalSigning from "./PortalSigning.js"
 import * as Server from "./Server.js"
 
 const main = async () => {
   const config = Config.fromEnv()
   const signing = await DirectSigning.make({ config: config.signing })
+  const portal = await PortalSigning.make({ config: config.signing })
   const server = await Server.start({
     host: config.host,
     port: config.port,
     publicUrl: config.publicUrl,
     databasePath: config.databasePath,
     signing,
+    portal,
     desk: config.desk,
     log: (line) => console.log(line),
   })

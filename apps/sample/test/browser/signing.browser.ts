@@ -220,6 +220,63 @@ describe("sample portal in Chromium", () => {
     await page.close()
   })
 
+  it("portal desk: two signers in order sign in the portal from their e-mail links; the desk follows each", async () => {
+    const shot = Chromium.screenshots("portal")
+    const deskLogin = async (page: Page) => {
+      await page.goto(`${stack.url}/desk/login`)
+      await page.getByLabel("User name").fill(Stack.desk.user)
+      await page.getByLabel("Password").fill(Stack.desk.password)
+      await page.getByRole("button", { name: "Log in to the desk" }).click()
+      await page.waitForURL(`${stack.url}/desk`)
+    }
+    let page = await freshPage()
+    await deskLogin(page)
+    await page.goto(`${stack.url}/portal-desk`)
+    await shot(page, "portal-desk")
+    await page.getByRole("button", { name: "Send for signing" }).click()
+    await page.waitForURL(`${stack.url}/portal-desk`)
+    const job = stack.server.store.jobs({ flow: "PORTAL", limit: 1 })[0]!
+    const jobId = job.signatureJobId!
+    await shot(page, "sent")
+    await page.close()
+    for (const signer of job.signers) {
+      // The signer's e-mail: the simulator's outbox holds it, with the link to the signing portal.
+      const mail = stack.simulator.outbox({ jobId, signer: signer.pin }).find((n) => n.kind === "invitation")!
+      expect(mail.to).toBe(signer.email)
+      page = await freshPage()
+      await page.goto(mail.link!)
+      await page.getByLabel("National identity number").fill(signer.pin)
+      await shot(page, `signer-${signer.position}-login`)
+      await page.getByRole("button", { name: "Log in", exact: true }).click()
+      await page.locator(`a[href="/portal/jobs/${jobId}"]`).click()
+      await shot(page, `signer-${signer.position}-job`)
+      await page.getByRole("button", { name: "Sign", exact: true }).click()
+      await page.locator('[data-status="SIGNED"]').waitFor()
+      await shot(page, `signer-${signer.position}-signed`)
+      await page.close()
+      // The desk shows the signature once the portal queue's worker has stored it (the page refreshes itself).
+      page = await freshPage()
+      await deskLogin(page)
+      await page.goto(`${stack.url}/portal-desk`)
+      await page
+        .locator(`tr[data-job="${job.id}"] [data-signer="${signer.position}"] [data-status="SIGNED"]`)
+        .waitFor({ timeout: 20_000 })
+      await shot(page, `desk-after-signer-${signer.position}`)
+      if (signer.position === 1) {
+        // The second signer is notified only now.
+        expect(stack.simulator.outbox({ jobId, signer: job.signers[1]!.pin })).not.toHaveLength(0)
+        await page.close()
+      }
+    }
+    await page
+      .locator(`tr[data-job="${job.id}"] td:nth-child(3) [data-status="COMPLETED_SUCCESSFULLY"]`)
+      .waitFor({ timeout: 20_000 })
+    await page.getByRole("link", { name: "Signed PDF" }).first().waitFor()
+    await shot(page, "desk-signed")
+    expect(stack.simulator.counters().pollsBeforePermittedTime).toBe(0)
+    await page.close()
+  })
+
   it("the security headers break nothing: no CSP violation in any flow, and the app refuses to be framed", async () => {
     const page = await freshPage()
     await page.setContent(`<iframe src="${stack.url}/"></iframe>`)

@@ -6,6 +6,7 @@ import { Keystore } from "@signering/protocol"
 import { Simulator } from "@signering/simulator"
 import { Redacted } from "effect"
 import * as DirectSigning from "../../src/DirectSigning.js"
+import * as PortalSigning from "../../src/PortalSigning.js"
 import * as Server from "../../src/Server.js"
 
 export interface Stack {
@@ -31,6 +32,14 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
   // The sender certificate as the app reads it in production: a PKCS#12 file with its passphrase.
   const keystore = Keystore.fromPkcs12OrThrow(sender.pkcs12, sender.pkcs12Passphrase)
   const logs: Array<string> = []
+  const config = {
+    environment: "custom",
+    apiRoot: simulator.url,
+    serverOrganizationNumber: simulator.pki.server.organizationNumber,
+    pollingQueue: "signering-sample",
+    trustAnchors: [simulator.pki.caCertificatePem],
+    keystore: { _tag: "Pem", certificatesPath: "unused", privateKeyPath: "unused" },
+  } as const
   const launch = async (): Promise<Server.RunningServer> =>
     Server.start({
       host: "127.0.0.1",
@@ -38,17 +47,8 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
       databasePath,
       log: (line) => logs.push(line),
       desk: { user: desk.user, password: Redacted.make(desk.password) },
-      signing: await DirectSigning.make({
-        keystore,
-        config: {
-          environment: "custom",
-          apiRoot: simulator.url,
-          serverOrganizationNumber: simulator.pki.server.organizationNumber,
-          pollingQueue: "signering-sample",
-          trustAnchors: [simulator.pki.caCertificatePem],
-          keystore: { _tag: "Pem", certificatesPath: "unused", privateKeyPath: "unused" },
-        },
-      }),
+      signing: await DirectSigning.make({ keystore, config }),
+      portal: await PortalSigning.make({ keystore, config }),
     })
   const make = (server: Server.RunningServer): Stack => ({
     simulator,
