@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import Database from "better-sqlite3"
 import { afterEach, describe, expect, it } from "vitest"
 import { Store } from "../src/Store.js"
@@ -203,5 +203,45 @@ describe("Store", () => {
     store.markCreateFailed(id, "timeout")
     expect(store.job(id)).toMatchObject({ status: "FAILED", signatureJobId: "77" })
     store.close()
+  })
+
+  it("opens a database of the first version: the jobs table rebuilt for the portal flow, nothing lost", () => {
+    const path = tempDb()
+    mkdirSync(dirname(path), { recursive: true })
+    const old = new Database(path)
+    // The schema as the app shipped it before job references, monotonic statuses and the portal flow.
+    old.exec(readFileSync(new URL("./fixtures/store-v1-schema.sql", import.meta.url), "utf8"))
+    old
+      .prepare(
+        "INSERT INTO jobs (flow, title, signature_job_id, status, contract, created_at, updated_at) VALUES ('POLLING', 'Old', '41', 'COMPLETED_SUCCESSFULLY', x'01', 't', 't')",
+      )
+      .run()
+    old
+      .prepare("INSERT INTO signers (job_id, position, name, pin, status) VALUES (1, 1, 'Kari', ?, 'SIGNED')")
+      .run(signers[0]!.pin)
+    old.prepare("INSERT INTO events (job_id, at, text) VALUES (1, 't', 'Job recorded')").run()
+    old.prepare("INSERT INTO signed_documents (job_id, pdf, stored_at) VALUES (1, x'25504446', 't')").run()
+    old.close()
+
+    const store = Store.open(path)
+    const job = store.job(1)!
+    expect(job).toMatchObject({ title: "Old", status: "COMPLETED_SUCCESSFULLY", hasSignedDocument: true })
+    expect(job.ref).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(job.signers.map((s) => [s.name, s.status, s.email])).toEqual([["Kari", "SIGNED", undefined]])
+    expect(store.events(1).map((e) => e.text)).toEqual(["Job recorded"])
+    expect(store.jobBySignatureJobId("41")?.id).toBe(1)
+    // The same service id in the portal API is another job; a portal job can be recorded now.
+    const portal = store.createJob({ flow: "PORTAL", title: "P", contract: new Uint8Array(), signers })
+    store.markCreated(portal, { signatureJobId: "41", cancellationUrl: "https://sim/cancel", signers: [] })
+    expect(store.jobBySignatureJobId("41", "portal")?.id).toBe(portal)
+    expect(store.job(portal)?.cancellationUrl).toBe("https://sim/cancel")
+    // Foreign keys still hold: removing the job removes its rows (the rebuilt table is the one they point at).
+    store.close()
+    const check = new Database(path)
+    check.pragma("foreign_keys = ON")
+    expect(check.pragma("foreign_key_check")).toEqual([])
+    check.prepare("DELETE FROM jobs WHERE id = 1").run()
+    expect(check.prepare("SELECT COUNT(*) AS n FROM events WHERE job_id = 1").get()).toEqual({ n: 0 })
+    check.close()
   })
 })
