@@ -2,6 +2,10 @@
  * The bundle of a portal job is the same ASiC-E + XAdES construction as the direct flow's, with the portal
  * manifest; and a bundle can be built from documents plus a manifest given as a string or as bytes.
  */
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { unzipSync } from "fflate"
@@ -33,6 +37,27 @@ const job = PortalJob.makeOrThrow(
   }),
 )
 
+/** Verifies the extracted bundle with xmlsec1 (an independent XML-signature implementation) against the test root. */
+const xmlsec1 = (entries: Record<string, Uint8Array>) => {
+  const dir = mkdtempSync(join(tmpdir(), "signering-portal-bundle-"))
+  for (const [name, bytes] of Object.entries(entries)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true })
+    writeFileSync(join(dir, name), bytes)
+  }
+  return spawnSync(
+    "xmlsec1",
+    [
+      "--verify",
+      "--trusted-pem",
+      pki.rootPath,
+      "--id-attr:Id",
+      "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+      "META-INF/signatures.xml",
+    ],
+    { cwd: dir, encoding: "utf8" },
+  )
+}
+
 describe("DocumentBundle for a portal job", () => {
   it.effect("holds the documents, the portal manifest and a signature over both that verifies", () =>
     Effect.gen(function* () {
@@ -57,6 +82,14 @@ describe("DocumentBundle for a portal job", () => {
         "#SignedProperties",
       ])
       expect(verified.mimeTypes).toEqual(["application/pdf", "application/pdf", "application/xml"])
+      expect(xmlsec1(entries).status).toBe(0)
+      // The signature covers the portal manifest: change one byte of it and xmlsec1 refuses the bundle.
+      const manifestBytes = entries["manifest.xml"]!
+      const tampered = new TextEncoder().encode(
+        new TextDecoder().decode(manifestBytes).replace('order="1"', 'order="0"'),
+      )
+      expect(tampered).not.toEqual(manifestBytes)
+      expect(xmlsec1({ ...entries, "manifest.xml": tampered }).status).not.toBe(0)
     }),
   )
 
