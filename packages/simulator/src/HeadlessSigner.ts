@@ -218,7 +218,12 @@ export class Browser {
 
   async request(
     url: URL,
-    init: { readonly method?: string; readonly form?: ReadonlyArray<readonly [string, string]> } = {},
+    init: {
+      readonly method?: string
+      readonly form?: ReadonlyArray<readonly [string, string]>
+      /** The Origin header of a POST: the submitting page's (default: the target's own). */
+      readonly origin?: string
+    } = {},
   ): Promise<Page> {
     const report = this.#options.report ?? (() => {})
     let current = url
@@ -230,6 +235,8 @@ export class Browser {
       const cookie = this.jar.header(current)
       if (cookie !== undefined) headers.Cookie = cookie
       if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded"
+      // A browser names the page's origin on every POST; a web app may refuse state changes from other sites.
+      if (method !== "GET" && method !== "HEAD") headers.Origin = init.origin ?? current.origin
       const response = await (this.#options.fetch ?? fetch)(current, {
         method,
         headers,
@@ -289,7 +296,7 @@ export class Browser {
           .join(", ")})`,
       )
     const fields = form.fields.map(([k, v]): readonly [string, string] => [k, values[k] ?? v])
-    return this.request(form.action, { method: form.method.toUpperCase(), form: fields })
+    return this.request(form.action, { method: form.method.toUpperCase(), form: fields, origin: page.url.origin })
   }
 }
 
