@@ -660,6 +660,139 @@ describe("Polling.run", () => {
   )
 })
 
+describe("Polling.run: out-of-order changes and clocks", () => {
+  it.effect(
+    "the issue's lost final status: an IN_PROGRESS change lost in transit comes back after COMPLETED, whose handler failed once; the stale change is skipped and not confirmed, COMPLETED comes back and is handled (worst-case confirmation model)",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "order"
+        const created = yield* client.create(pollingJob(queue, ["o-1", "o-2"], "order-1"))
+        const jobId = String(created.signatureJobId)
+        yield* Effect.promise(() => h.sim.sign(jobId, "o-1")) // IN_PROGRESS, first on the queue
+        yield* Effect.promise(() => h.sim.sign(jobId, "o-2")) // COMPLETED_SUCCESSFULLY, second
+        // The first poll's answer is cut after the service took the IN_PROGRESS change: it stays delivered (in
+        // flight) until the re-queue delay, and comes back after COMPLETED was delivered.
+        h.sim.faults.inject({ route: "poll", kind: "truncate" })
+        const seen: Array<string> = []
+        let failures = 0
+        const handler = (change: Polling.Change) =>
+          Effect.gen(function* () {
+            seen.push(change.status.status)
+            if (change.final && failures === 0) {
+              failures++
+              return yield* Effect.fail("database unavailable")
+            }
+          })
+        const start = requests.length
+        yield* driveClock
+        const worker = yield* Effect.forkChild(Polling.run({ queue, handler }).pipe(provideClient))
+        yield* waitUntil(
+          () => seen.filter((s) => s === "COMPLETED_SUCCESSFULLY").length === 2 && confirmsOf(jobId, start).length >= 1,
+          () => `seen ${JSON.stringify(seen)}, ${confirmsOf(jobId, start).length} confirmed`,
+        )
+        // Let the stale change's re-queue delay pass once more: nothing of the job may come back to the handler.
+        yield* Effect.sleep(Duration.millis(3 * REQUEUE_MS))
+        yield* Fiber.interrupt(worker)
+        // The handler never got IN_PROGRESS after COMPLETED: only COMPLETED, failed once and then handled.
+        expect(seen).toEqual(["COMPLETED_SUCCESSFULLY", "COMPLETED_SUCCESSFULLY"])
+        expect(yield* metricCount(Polling.metrics.staleChanges, queue)).toBeGreaterThanOrEqual(1)
+        // No confirmation of the job went out between the delivery of COMPLETED and its successful handling.
+        const confirms = confirmsOf(jobId, start).map((c) => c.startedAt)
+        expect(confirms.length).toBeGreaterThanOrEqual(1)
+        expect(h.sim.counters().pollsBeforePermittedTime).toBe(0)
+      }),
+    60_000,
+  )
+
+  it.live(
+    "a client clock 15 s ahead of the service's: polls after a 204 and 429s stay a handful, never a hot loop",
+    () =>
+      Effect.gen(function* () {
+        // Real time: the service's clock runs 15 s behind this process's, so every permitted time it sends is
+        // already past here (its Date header is the real time: the worker can only rely on its floors).
+        clockSource = () => {
+          lastVirtual = Math.max(lastVirtual, Date.now())
+          return Date.now() - 15_000
+        }
+        const queue = "ahead"
+        const start = requests.length
+        const worker = yield* Effect.forkChild(Polling.run({ queue, handler: () => Effect.void }).pipe(provideClient))
+        yield* Effect.sleep("8 seconds")
+        yield* Fiber.interrupt(worker)
+        const polls = requests.slice(start).filter((r) => r.route === "poll")
+        // Before: a poll again at once after each answer (~420 polls/s). Now: the 204's floor (1 s), then 429
+        // floors doubling (1 s, 2 s, 4 s): about five polls in 8 s.
+        expect(polls.length).toBeGreaterThanOrEqual(3)
+        expect(polls.length).toBeLessThanOrEqual(8)
+        expect(polls[0]!.status).toBe(204)
+        expect(polls.slice(1).every((p) => p.status === 429)).toBe(true)
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            clockSource = () => Math.max(Date.now(), lastVirtual)
+          }),
+        ),
+      ),
+    30_000,
+  )
+
+  it.effect(
+    "X-Next-permitted-poll-time 9999-12-31: the wait is clamped to maxWait, logged as a warning and counted",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "far-future"
+        const testClock = yield* TestClock.testClockWith(Effect.succeed)
+        // One answer from a service whose clock reads the year 9999: it permits the next poll at
+        // 9999-12-31T23:59:59+01:00 (its clock plus the 10 s empty-queue delay, in Oslo time).
+        const farFuture = Date.parse("9999-12-31T22:59:49Z")
+        let served = false
+        clockSource = () => {
+          lastVirtual = testClock.currentTimeMillisUnsafe()
+          if (!served) return farFuture
+          return lastVirtual
+        }
+        const warnings: Array<string> = []
+        const capture = Logger.make((options) => {
+          if (options.logLevel === "Warn") warnings.push(String(options.message))
+        })
+        const start = requests.length
+        const worker = yield* Effect.forkChild(
+          Polling.run({ queue, handler: () => Effect.void, maxWait: "2 minutes" }).pipe(
+            provideClient,
+            Effect.provide(Logger.layer([capture])),
+          ),
+        )
+        yield* waitLive(
+          () => requests.slice(start).some((r) => r.route === "poll"),
+          () => "no poll",
+        )
+        served = true
+        const firstPollAt = testClock.currentTimeMillisUnsafe()
+        yield* driveClock
+        // Without the clamp the worker would sleep until the year 9999; with it, it polls again within 2 minutes.
+        yield* waitUntil(
+          () => requests.slice(start).filter((r) => r.route === "poll").length >= 2,
+          () => "no second poll",
+        )
+        yield* Fiber.interrupt(worker)
+        const polls = requests.slice(start).filter((r) => r.route === "poll")
+        // The second poll came minutes after the first, not in the year 9999.
+        expect(polls[1]!.at.getTime() - firstPollAt).toBeLessThan(200_000)
+        expect(yield* metricCount(Polling.metrics.clampedWaits, queue)).toBeGreaterThanOrEqual(1)
+        expect(warnings.some((w) => w.includes("9999-12-31T22:59:59.000Z") && w.includes("waiting 120 s"))).toBe(true)
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            clockSource = () => Math.max(Date.now(), lastVirtual)
+          }),
+        ),
+      ),
+    30_000,
+  )
+})
+
 describe("startPollingWorker (Promise form)", () => {
   it("handles, confirms after the handler, and stop() waits for the handler in progress", async () => {
     // Real time here: the Promise client runs on the live clock.
