@@ -2,10 +2,11 @@ import { FetchTransport } from "@signering/fetch"
 import { NodeTlsTransport } from "@signering/node-tls"
 import { Effect, Layer } from "effect"
 import { Agent, fetch } from "undici"
-import { conformance } from "./support/conformance.js"
+import { conformance, type TransportFactory } from "./support/conformance.js"
+import { portalConformance } from "./support/portalConformance.js"
 
 // The Node path of the fetch transport's README: undici's fetch with an Agent carrying the same TLS settings.
-conformance("FetchTransport", ({ keystore, presentClientCertificate, environment }) =>
+const fetchTransport: TransportFactory = ({ keystore, presentClientCertificate, environment }) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const { key, cert, ...rest } = yield* NodeTlsTransport.connectOptions({ keystore, environment })
@@ -16,5 +17,7 @@ conformance("FetchTransport", ({ keystore, presentClientCertificate, environment
       )
       return FetchTransport.layer({ fetch, requestInit: { dispatcher: agent } })
     }),
-  ),
-)
+  )
+
+conformance("FetchTransport", fetchTransport)
+portalConformance("FetchTransport", fetchTransport)

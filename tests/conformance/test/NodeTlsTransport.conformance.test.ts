@@ -1,9 +1,10 @@
 import { NodeTlsTransport } from "@signering/node-tls"
 import { Effect, Layer } from "effect"
 import { Agent } from "undici"
-import { conformance } from "./support/conformance.js"
+import { conformance, type TransportFactory } from "./support/conformance.js"
+import { portalConformance } from "./support/portalConformance.js"
 
-conformance("NodeTlsTransport", ({ keystore, presentClientCertificate, environment }) => {
+const nodeTls: TransportFactory = ({ keystore, presentClientCertificate, environment }) => {
   if (presentClientCertificate) return NodeTlsTransport.layer({ keystore, environment })
   // The transport always presents the keystore; to test the server's refusal, drop it from the same settings.
   return Layer.unwrap(
@@ -16,4 +17,7 @@ conformance("NodeTlsTransport", ({ keystore, presentClientCertificate, environme
       return NodeTlsTransport.layerDispatcher(agent)
     }),
   )
-})
+}
+
+conformance("NodeTlsTransport", nodeTls)
+portalConformance("NodeTlsTransport", nodeTls)

@@ -9,8 +9,10 @@ import { Pki, Simulator } from "@signering/simulator"
 import { Effect, Layer, References } from "effect"
 import { FetchHttpClient, type HttpClient } from "effect/http"
 import { Agent, fetch as undiciFetch } from "undici"
+import * as ArchiveClient from "../../src/ArchiveClient.js"
 import * as DirectClient from "../../src/DirectClient.js"
 import * as Environment from "../../src/Environment.js"
+import * as PortalClient from "../../src/PortalClient.js"
 
 export const ORG_A = "123456785"
 export const ORG_B = "987654325"
@@ -65,6 +67,10 @@ export interface Harness {
   readonly transport: Transport
   /** The client for ORG_A with default options plus `options`. */
   readonly client: (options?: Partial<DirectClient.Options>) => Promise<DirectClient.Service>
+  /** The portal client for ORG_A, same defaults. */
+  readonly portal: (options?: Partial<PortalClient.Options>) => Promise<PortalClient.Service>
+  /** The archive client for ORG_A, same defaults. */
+  readonly archive: (options?: Partial<ArchiveClient.Options>) => Promise<ArchiveClient.Service>
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   readonly close: () => Promise<void>
 }
@@ -79,22 +85,26 @@ export const start = async (options: Simulator.Options = {}): Promise<Harness> =
     serverOrganizationNumber: sim.pki.server.organizationNumber,
     trustAnchors: [sim.pki.caCertificatePem],
   })
+  const defaults: DirectClient.Options = {
+    environment,
+    keystore,
+    sender: { organizationNumber: ORG_A },
+    retry: { times: 2, base: "5 millis" },
+    validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
+    // Tests count requests and provoke 429s themselves: no client-side pacing unless a test asks for it.
+    rateLimiter: false,
+  }
   return {
     sim,
     environment,
     keystore,
     transport: t,
     client: (overrides) =>
-      Effect.runPromise(
-        DirectClient.make({
-          environment,
-          keystore,
-          sender: { organizationNumber: ORG_A },
-          retry: { times: 2, base: "5 millis" },
-          validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
-          ...overrides,
-        }).pipe(Effect.provide(t.layer)),
-      ),
+      Effect.runPromise(DirectClient.make({ ...defaults, ...overrides }).pipe(Effect.provide(t.layer))),
+    portal: (overrides) =>
+      Effect.runPromise(PortalClient.make({ ...defaults, ...overrides }).pipe(Effect.provide(t.layer))),
+    archive: (overrides) =>
+      Effect.runPromise(ArchiveClient.make({ ...defaults, ...overrides }).pipe(Effect.provide(t.layer))),
     // Expected failures log warnings; keep the test output for real problems.
     run: (effect) => Effect.runPromise(effect.pipe(Effect.provideService(References.MinimumLogLevel, "Error"))),
     close: async () => {

@@ -110,7 +110,13 @@ export const conformance = (name: string, factory: TransportFactory) =>
 
     beforeAll(async () => {
       // Deletion tests move the simulator's clock a day on; bundles signed "now" must still be accepted after that.
-      sim = await Simulator.start({ emptyQueuePollDelayMs: 60_000, signingTimeLeniencyMs: 30 * 24 * HOUR })
+      // Status queries repeat after confirmation here (deletion a day later): tokens stay valid after it.
+      sim = await Simulator.start({
+        emptyQueuePollDelayMs: 60_000,
+        signingTimeLeniencyMs: 30 * 24 * HOUR,
+        statusQueryTokensAfterConfirmation: "accepted",
+        longTermStorage: [ORG_A],
+      })
       const sender = sim.pki.sender(ORG_A)
       keystore = await Effect.runPromise(Keystore.fromPkcs12Effect(sender.pkcs12, sender.pkcs12Passphrase))
       environment = Environment.custom({
@@ -443,8 +449,10 @@ export const conformance = (name: string, factory: TransportFactory) =>
 
       it("a 429 without the poll-time header is RateLimited (DoSFilter, 30 s)", async () => {
         sim.faults.inject({ route: "poll", kind: "dos" })
-        const error = await failure((client) =>
-          client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "dos" }),
+        // Without retries: with them, a safe request waits the block out and tries again.
+        const error = await failure(
+          (client) => client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "dos" }),
+          { client: { retry: false } },
         )
         expect(error).toBeInstanceOf(RateLimited)
         expect((error as RateLimited).status).toBe(429)
