@@ -23,7 +23,7 @@ import type {
   SignerResponse,
   SignerStatusEntry,
 } from "./DirectResponse.js"
-import { type Reader, run } from "./internal/xmlDecode.js"
+import { maxSigners, type Reader, run } from "./internal/xmlDecode.js"
 import { open } from "./internal/xmlEncode.js"
 import { type ReadOptions, namespace as signeringNamespace } from "./internal/xmlRead.js"
 import { element, escapeAttribute, optionalElement } from "./internal/xmlText.js"
@@ -163,9 +163,9 @@ export const encodeSignerUpdateRequest = (): string =>
 const jobStatuses: ReadonlyArray<JobStatus> = ["IN_PROGRESS", "COMPLETED_SUCCESSFULLY", "FAILED"]
 
 const readSignerResponse = (r: Reader): SignerResponse => ({
-  href: r.requiredAttribute("href").trim(),
+  href: r.urlAttribute("href"),
   signer: r.signerRef(),
-  redirectUrl: r.requiredToken("redirect-url"),
+  redirectUrl: r.requiredUrl("redirect-url"),
 })
 
 /**
@@ -185,10 +185,10 @@ export const decodeJobResponse = (
   options?: DecodeOptions,
 ): Result.Result<JobResponse, DecodeError> =>
   run(xml, "direct-signature-job-response", options, (root) => {
-    const signers = root.all("signer").map(readSignerResponse)
+    const signers = root.bounded("signer", maxSigners).map(readSignerResponse)
     if (signers.length === 0) root.fail("MissingElement", `${root.path}/signer is missing`)
     const reference = root.optionalText("reference")
-    const statusUrl = root.optionalToken("status-url")
+    const statusUrl = root.optionalUrl("status-url")
     return {
       signatureJobId: root.long("signature-job-id"),
       ...(reference === undefined ? {} : { reference }),
@@ -236,27 +236,30 @@ export const decodeJobStatusResponse = (
     const signatureJobId = root.long("signature-job-id")
     const statusReader = root.required("signature-job-status")
     const status = statusReader.oneOf(statusReader.token(), jobStatuses, statusReader.path)
-    const xadesUrls = root.all("xades-url").map((x) => {
-      const signer = x.attribute("signer")
-      return signer === undefined ? { url: x.token() } : { signer, url: x.token() }
-    })
-    const statuses = root.all("status")
+    const statuses = root.bounded("status", maxSigners)
     if (statuses.length === 0) root.fail("MissingElement", `${root.path}/status is missing`)
+    // By signer, the first URL for each (as a search from the front would pair), so pairing stays linear.
+    const xadesBySigner = new Map<string, string>()
+    const xadesUrls = root.bounded("xades-url", maxSigners).map((x) => {
+      const signer = x.attribute("signer")
+      const url = x.url()
+      if (signer === undefined) return { url }
+      if (!xadesBySigner.has(signer)) xadesBySigner.set(signer, url)
+      return { signer, url }
+    })
     const signers = statuses.map((s): SignerStatusEntry => {
       const signer = s.attribute("signer")
       const since = s.dateTimeAttribute("since")
       const value = s.token()
       if (value === "") s.fail("InvalidValue", `${s.path} is empty`)
       if (signer === undefined) return { status: value, since }
-      const xades = xadesUrls.find((x) => x.signer === signer)
-      return xades === undefined
-        ? { signer, status: value, since }
-        : { signer, status: value, since, xadesUrl: xades.url }
+      const xadesUrl = xadesBySigner.get(signer)
+      return xadesUrl === undefined ? { signer, status: value, since } : { signer, status: value, since, xadesUrl }
     })
     const reference = root.optionalText("reference")
-    const confirmationUrl = root.optionalToken("confirmation-url")
-    const deleteDocumentsUrl = root.optionalToken("delete-documents-url")
-    const padesUrl = root.optionalToken("pades-url")
+    const confirmationUrl = root.optionalUrl("confirmation-url")
+    const deleteDocumentsUrl = root.optionalUrl("delete-documents-url")
+    const padesUrl = root.optionalUrl("pades-url")
     return {
       signatureJobId,
       ...(reference === undefined ? {} : { reference }),

@@ -17,7 +17,7 @@ import { Effect, Redacted, type Result } from "effect"
 import type { ErrorResponse } from "./DirectResponse.js"
 import { type DecodeOptions, decodeError as decodeDirectError } from "./DirectXml.js"
 import { encodeContact, readContact } from "./internal/portalParts.js"
-import { type Reader, run } from "./internal/xmlDecode.js"
+import { maxSigners, type Reader, run } from "./internal/xmlDecode.js"
 import { formatDateTime, open } from "./internal/xmlEncode.js"
 import { namespace as signeringNamespace } from "./internal/xmlRead.js"
 import { element, escapeAttribute, optionalElement } from "./internal/xmlText.js"
@@ -165,7 +165,7 @@ const readSignature = (r: Reader): Signature => {
   const value = status.token()
   if (value === "") status.fail("InvalidValue", `${status.path} is empty`)
   const since = status.dateTimeAttribute("since")
-  const xadesUrl = r.optionalToken("xades-url")
+  const xadesUrl = r.optionalUrl("xades-url")
   return {
     signer: readSigner(r),
     status: value,
@@ -194,7 +194,7 @@ export const decodeJobResponse = (
     return {
       signatureJobId: root.long("signature-job-id"),
       ...(reference === undefined ? {} : { reference }),
-      cancellationUrl: root.requiredToken("cancellation-url"),
+      cancellationUrl: root.requiredUrl("cancellation-url"),
     }
   })
 
@@ -221,15 +221,15 @@ export const decodeStatusChangeResponse = (
     const signatureJobId = root.long("signature-job-id")
     const statusReader = root.required("status")
     const status = statusReader.oneOf(statusReader.token(), jobStatuses, statusReader.path)
-    const confirmationUrl = root.requiredToken("confirmation-url")
+    const confirmationUrl = root.requiredUrl("confirmation-url")
     const signaturesReader = root.required("signatures")
-    const signatures = signaturesReader.all("signature").map(readSignature)
+    const signatures = signaturesReader.bounded("signature", maxSigners).map(readSignature)
     if (signatures.length === 0)
       signaturesReader.fail("MissingElement", `${signaturesReader.path}/signature is missing`)
     const reference = root.optionalText("reference")
-    const cancellationUrl = root.optionalToken("cancellation-url")
-    const deleteDocumentsUrl = root.optionalToken("delete-documents-url")
-    const padesUrl = signaturesReader.optionalToken("pades-url")
+    const cancellationUrl = root.optionalUrl("cancellation-url")
+    const deleteDocumentsUrl = root.optionalUrl("delete-documents-url")
+    const padesUrl = signaturesReader.optionalUrl("pades-url")
     return {
       signatureJobId,
       ...(reference === undefined ? {} : { reference }),

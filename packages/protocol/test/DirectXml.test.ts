@@ -423,10 +423,8 @@ describe("decoders: strict about what is required", () => {
     expect(ok(job("1", "FAILED", "2024-02-29T23:59:59.9999-00:30")).signers[0]!.since.toISOString()).toBe(
       "2024-03-01T00:29:59.999Z",
     )
-    // No offset: read as UTC.
-    expect(ok(job("1", "FAILED", "2026-01-01T10:00:00")).signers[0]!.since.toISOString()).toBe(
-      "2026-01-01T10:00:00.000Z",
-    )
+    // No offset names no instant: refused, naming the field (the service always sends one).
+    expect(fail(job("1", "FAILED", "2026-01-01T10:00:00")).detail).toContain("status/@since has no time zone offset")
     expect(
       fail(
         DirectXml.decodeJobStatusResponse(

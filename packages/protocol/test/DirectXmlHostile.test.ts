@@ -85,7 +85,9 @@ describe("hostile input ends in a typed DecodeError", () => {
     const text = "<<a b='>".repeat(1_300_000)
     expect(failure(DirectXml.decodeJobStatusResponse, text).reason).toBe("Malformed")
     const tags = `<direct-signature-job-status-response xmlns="${ns}">${"<x>y</x>".repeat(1_300_000)}`
-    expect(failure(DirectXml.decodeJobStatusResponse, tags).reason).toBe("Malformed")
+    // Refused at the node cap before the parser sees it; without the cap, as truncated.
+    expect(failure(DirectXml.decodeJobStatusResponse, tags).reason).toBe("TooLarge")
+    expect(failure(DirectXml.decodeJobStatusResponse, tags, { maxNodes: 2_000_000 }).reason).toBe("Malformed")
   })
 
   it("input over the size cap is refused without parsing", () => {

@@ -6,7 +6,14 @@
 import { Result } from "effect"
 import type { SignerRef } from "../DirectResponse.js"
 import { DecodeError } from "../ProtocolError.js"
+import { isHttpUrl } from "./httpUrl.js"
 import { attributeOf, childElements, type Elem, type ReadOptions, readRoot, textOf } from "./xmlRead.js"
+
+/**
+ * Most signers (statuses, XAdES URLs, signatures) a decoded message may list: the protocol allows 10 per job; ten
+ * times that leaves room for a future service limit while keeping what a hostile answer can make us build small.
+ */
+export const maxSigners = 100
 
 /** Internal short-circuit: thrown only inside `run`, which turns it back into a `Result`. */
 export class Abort {
@@ -33,6 +40,7 @@ export const run = <A>(
 const long = /^[+-]?[0-9]+$/
 const minLong = -(2n ** 63n)
 const maxLong = 2n ** 63n - 1n
+const hasOffset = /(?:Z|[+-]\d{2}:\d{2})$/
 const dateTime = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/
 
 /** Wraps one element with the path used in error messages. */
@@ -52,6 +60,14 @@ export class Reader {
     this.children ??= childElements(this.el)
     const list = this.children.get(name)
     return list === undefined ? [] : list.map((el) => new Reader(el, `${this.path}/${name}`, this.expected))
+  }
+
+  /** `all(name)`, refused as `TooLarge` past `max` (a list the protocol bounds, e.g. signers). */
+  bounded(name: string, max: number): Array<Reader> {
+    const list = this.all(name)
+    if (list.length > max)
+      this.fail("TooLarge", `${this.path}/${name} occurs ${list.length} times, at most ${max} accepted`)
+    return list
   }
 
   optional(name: string): Reader | undefined {
@@ -122,11 +138,40 @@ export class Reader {
     return r === undefined ? undefined : r.oneOf(r.token(), allowed, r.path)
   }
 
+  /**
+   * An instant sent by the server. The schema type allows a dateTime without an offset, but that names no instant
+   * (Java would read it in the JVM's zone, we would have to guess UTC); the service always sends one (PROTOCOL
+   * §13.9), so a value without is refused rather than read an hour or two off.
+   */
   dateTimeAttribute(name: string): Date {
     const raw = this.requiredAttribute(name).trim()
     const d = parseDateTime(raw)
     if (d === undefined) this.fail("InvalidValue", `${this.path}/@${name} is not a valid xs:dateTime`)
+    if (!hasOffset.test(raw)) this.fail("InvalidValue", `${this.path}/@${name} has no time zone offset (Z or ±hh:mm)`)
     return d
+  }
+
+  /** This element's content as a URL to follow: absolute http(s), else an `InvalidValue` naming the field. */
+  url(): string {
+    const t = this.token()
+    // The value is not echoed: such URLs carry tokens.
+    if (!isHttpUrl(t)) this.fail("InvalidValue", `${this.path} is not an absolute http(s) URL`)
+    return t
+  }
+
+  optionalUrl(name: string): string | undefined {
+    return this.optional(name)?.url()
+  }
+
+  requiredUrl(name: string): string {
+    return this.required(name).url()
+  }
+
+  /** A required attribute holding a URL to follow (a signer's `href`), checked as `url()`. */
+  urlAttribute(name: string): string {
+    const v = this.requiredAttribute(name).trim()
+    if (!isHttpUrl(v)) this.fail("InvalidValue", `${this.path}/@${name} is not an absolute http(s) URL`)
+    return v
   }
 
   /** `personal-identification-number` or `signer-identifier` (exactly one). */

@@ -11,6 +11,35 @@ export const firstNonXmlChar = (value: string): number => {
   return m === null ? -1 : m.index
 }
 
+/** Whether a code point is in the XML 1.0 `Char` production (what a character reference may produce, too). */
+export const isXmlChar = (cp: number): boolean =>
+  cp >= 0x20
+    ? cp <= 0xd7ff || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+    : cp === 0x09 || cp === 0x0a || cp === 0x0d
+
+/**
+ * Whether `value` takes more than `max` bytes as UTF-8, counted without encoding it (a size cap on a string must
+ * count what the wire carries: 16 MiB of three-byte characters is 48 MiB). Stops counting once over the limit.
+ */
+export const utf8LengthExceeds = (value: string, max: number): boolean => {
+  const n = value.length
+  // Every UTF-16 unit takes at least one byte and at most three (a surrogate pair: two units, four bytes).
+  if (n > max) return true
+  if (n * 3 <= max) return false
+  let bytes = 0
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+    if (bytes > max) return true
+  }
+  return false
+}
+
 /** Length in characters (code points), as XML Schema's `length` facets count, not UTF-16 units. */
 export const codePointLength = (value: string): number => {
   let n = value.length
