@@ -401,6 +401,11 @@ export const start = async (options: Options = {}): Promise<Instance> => {
   }
   const actAs = (outcome: Outcome) => async (jobId: string | bigint, signer: string) => {
     const found = find(jobId, signer)
+    if (outcome === "FAILED" && found.job.flow === "portal")
+      throw new SimulatorError({
+        reason: "SignerCannotAct",
+        detail: "a portal job has no signing ceremony to fail: sign, reject, or cancel it",
+      })
     engine.state.sweep()
     if (found.signer.status === "WAITING" && !canAct(found.job, found.signer))
       throw new SimulatorError({

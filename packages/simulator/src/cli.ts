@@ -25,6 +25,10 @@ Options:
   --requeue-delay <ms>        unconfirmed polled changes come back after this (default 600000)
   --delete-delay <ms>         documents become deletable this long after the last signature (default 86400000)
   --rate-limit                enforce 10 requests/s per organization (429 + DoSFilter, 30 s block)
+  --long-term-storage <orgnr> archive this organization's signed documents; repeat for more
+  --confirmation-model <m>    settles-job (default: a confirmation settles every delivered change of the job)
+                              or settles-change (only the change whose confirmation URL was used)
+  --accept-spent-tokens       keep status query tokens working after the final status was confirmed
   --quiet                     do not print a line per request
   -h, --help                  show this help
 `
@@ -56,6 +60,9 @@ const main = async () => {
         "requeue-delay": { type: "string" },
         "delete-delay": { type: "string" },
         "rate-limit": { type: "boolean" },
+        "long-term-storage": { type: "string", multiple: true },
+        "confirmation-model": { type: "string" },
+        "accept-spent-tokens": { type: "boolean" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -73,6 +80,11 @@ const main = async () => {
   }
   for (const org of v.org ?? [])
     if (!/^[0-9]{9}$/.test(org)) fail(`--org must be a 9-digit organization number, got "${org}"`)
+  for (const org of v["long-term-storage"] ?? [])
+    if (!/^[0-9]{9}$/.test(org)) fail(`--long-term-storage must be a 9-digit organization number, got "${org}"`)
+  const model = v["confirmation-model"]
+  if (model !== undefined && model !== "settles-job" && model !== "settles-change")
+    fail(`--confirmation-model must be settles-job or settles-change, got "${model}"`)
   const brokers: Record<string, Array<string>> = {}
   for (const spec of v.broker ?? []) {
     const match = /^([0-9]{9})=([0-9]{9}(?:,[0-9]{9})*)$/.exec(spec)
@@ -102,6 +114,9 @@ const main = async () => {
     unconfirmedRequeueDelayMs: integer("requeue-delay", v["requeue-delay"]),
     deleteDocumentsDelayMs: integer("delete-delay", v["delete-delay"]),
     rateLimit: v["rate-limit"] === true,
+    longTermStorage: v["long-term-storage"],
+    confirmationModel: model as Simulator.ConfirmationModel | undefined,
+    statusQueryTokensAfterConfirmation: v["accept-spent-tokens"] === true ? "accepted" : "refused",
     onRequest: v.quiet
       ? undefined
       : (e) =>
@@ -116,6 +131,7 @@ const main = async () => {
     "",
     `  API root (mutual TLS): ${sim.url}`,
     `  Signing portal:        ${sim.portalUrl}`,
+    `  Outbox (e-mail, SMS):  ${sim.portalUrl}/portal/outbox`,
     `  Server certificate:    organization ${pki.server.organizationNumber}, not issued for a host name`,
     "",
     `  Trust this CA:         ${files["caCertificate"]}`,

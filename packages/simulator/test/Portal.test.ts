@@ -194,6 +194,32 @@ describe("signing order", () => {
   })
 })
 
+describe("dev-mode sign and the test controls", () => {
+  it("signs a portal signer through the dev-mode hook only once its group is active; sim.fail is refused", async () => {
+    await drain()
+    const { jobId } = await createPortal(h, {
+      signers: [
+        { contact: { sms: "+4740000001" }, order: 0 },
+        { pin: OLA, order: 1 },
+      ],
+    })
+    const hook = (signer: string) =>
+      call(
+        h.a,
+        "POST",
+        `${new URL(h.sim.url).origin}/web/portal/signature-jobs/${jobId}/devmodesign?signer=${encodeURIComponent(signer)}`,
+      )
+    const early = await hook(OLA)
+    expect([early.status, errorCode(early.text)]).toEqual([409, "SIGNER_NOT_ACTIVE"])
+    expect((await hook("+4740000001")).status).toBe(200)
+    expect(h.sim.job(jobId)?.signers[0]?.status).toBe("SIGNED")
+    await expect(h.sim.fail(jobId, OLA)).rejects.toMatchObject({ reason: "SignerCannotAct" })
+    expect((await hook(OLA)).status).toBe(200)
+    expect(h.sim.job(jobId)?.status).toBe("COMPLETED_SUCCESSFULLY")
+    await drain()
+  })
+})
+
 describe("availability on the simulator clock", () => {
   it("is not visible before the activation time, then expires per group", async () => {
     await drain()

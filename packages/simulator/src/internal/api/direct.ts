@@ -11,6 +11,7 @@ import { jobResponse, signerResponse, statusResponse } from "../responses.js"
 import type { JobRecord } from "../state.js"
 import {
   type C,
+  devModeSign,
   type Env,
   errorResponse,
   MAX_CREATE_BYTES,
@@ -176,21 +177,7 @@ export const directRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
   // Dev-mode auto-sign, like the hook of the official test environment. Answers with the exit URL (with the token).
   app.post(
     "/web/signature-jobs/:id/devmodesign",
-    route("devmode", async (c) => {
-      const found = state.jobs.get(c.req.param("id") ?? "")
-      const job = found?.flow === "direct" ? found : undefined
-      const certOrg = c.get("identity").organizationNumber
-      const allowed =
-        job !== undefined &&
-        certOrg !== undefined &&
-        (job.organization === certOrg || engine.options.brokers.get(certOrg)?.has(job.organization) === true)
-      const signer = allowed ? job.signers.find((s) => s.value === c.req.query("signer")) : undefined
-      if (!allowed || signer === undefined) return notFound(c, "Signer")
-      const exit = await engine.act(job, signer, "SIGNED")
-      if (exit === undefined)
-        return errorResponse(c, 409, "SIGNER_CANNOT_SIGN", "The signer has already acted or the job has ended")
-      return c.text(exit)
-    }),
+    route("devmode", (c) => devModeSign(c, engine, "direct")),
   )
 }
 

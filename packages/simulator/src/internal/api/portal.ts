@@ -8,6 +8,7 @@ import { portalJobResponse, portalStatusChange } from "../portalXml.js"
 import type { JobRecord } from "../state.js"
 import {
   type C,
+  devModeSign,
   type Env,
   errorResponse,
   MAX_CREATE_BYTES,
@@ -142,6 +143,11 @@ export const portalRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
         )
       return c.body(null, 200)
     }),
+  )
+
+  app.post(
+    "/web/portal/signature-jobs/:id/devmodesign",
+    route("devmode", (c) => devModeSign(c, engine, "portal")),
   )
 
   // A1: long-term storage. The owner is the organization in the path; the id is opaque; no Accept is required

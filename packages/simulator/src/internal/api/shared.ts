@@ -15,7 +15,7 @@ import { formatDateTime } from "../clock.js"
 import type { Engine } from "../engine.js"
 import type { FaultKind, FaultRoute } from "../faults.js"
 import { maskPath } from "../observe.js"
-import type { Flow, JobRecord, StatusChange } from "../state.js"
+import { canAct, type Flow, type JobRecord, type StatusChange } from "../state.js"
 
 export type Env = {
   Bindings: HttpBindings
@@ -243,3 +243,34 @@ export const pollHandler =
       }
     }
   }
+
+/**
+ * Dev-mode auto-sign, like the hook of the official test environment (X1): signs as `?signer=` (PIN, custom
+ * identifier, or a portal contact signer's e-mail or mobile as given) and answers the exit URL as text.
+ */
+export const devModeSign = async (c: C, engine: Engine, flow: Flow): Promise<Response> => {
+  const found = engine.state.jobs.get(c.req.param("id") ?? "")
+  const job = found?.flow === flow ? found : undefined
+  const certOrg = c.get("identity").organizationNumber
+  const allowed =
+    job !== undefined &&
+    certOrg !== undefined &&
+    (job.organization === certOrg || engine.options.brokers.get(certOrg)?.has(job.organization) === true)
+  const name = c.req.query("signer")
+  const signer = allowed
+    ? job.signers.find(
+        (s) =>
+          s.value === name ||
+          (s.kind === "ContactInformation" &&
+            (s.portal?.notifications?.email === name || s.portal?.notifications?.sms === name)),
+      )
+    : undefined
+  if (!allowed || signer === undefined) return notFound(c, "Signer")
+  engine.state.sweep()
+  if (signer.status === "WAITING" && !canAct(job, signer))
+    return errorResponse(c, 409, "SIGNER_NOT_ACTIVE", "The signer's order group is not active yet")
+  const exit = await engine.act(job, signer, "SIGNED")
+  if (exit === undefined)
+    return errorResponse(c, 409, "SIGNER_CANNOT_SIGN", "The signer has already acted or the job has ended")
+  return c.text(exit)
+}
