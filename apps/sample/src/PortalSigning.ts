@@ -2,12 +2,12 @@
  * The portal flow's port on the real client: `@signering/client`'s `createPortalClient` over mutual TLS with
  * `@signering/node-tls`, with the same configuration as the direct flow (one enterprise certificate, one sender).
  * Portal changes go to their own queue name (`<queue>-portal`), so the direct and the portal worker never take each
- * other's changes.
+ * other's changes; both are the library's one polling worker.
  */
-import { createPortalClient, type PromisePortalClient } from "@signering/client"
+import { type ClientError, createPortalClient, Polling, type PromisePortalClient } from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import type { Keystore, PortalResponse } from "@signering/protocol"
-import { Redacted } from "effect"
+import { Effect, Fiber, Redacted } from "effect"
 import type { SigningConfig } from "./Config.js"
 import { environmentOf, guard, loadKeystore } from "./DirectSigning.js"
 import {
@@ -54,8 +54,9 @@ export const make = async (options: PortalSigningOptions): Promise<PortalSigning
       "The certificate names no organization number: set SIGNERING_SENDER_ORGANIZATION_NUMBER",
     )
   const sender = { organizationNumber, pollingQueue: portalQueueOf(config.pollingQueue) }
+  const environment = environmentOf(config)
   const client: PromisePortalClient = createPortalClient({
-    environment: environmentOf(config),
+    environment,
     sender,
     keystore,
     userAgentSuffix: "signering-sample",
@@ -85,67 +86,58 @@ export const make = async (options: PortalSigningOptions): Promise<PortalSigning
       }),
     cancel: (url) => guard("Cancel the portal job", () => client.cancel(url)),
     pades: (url) => guard("Download the signed PDF", () => client.getPadesBytes(url)),
-    watch: (watch) => watchQueue(client, sender, watch),
+    watch: (watch) => watchQueue(client, { apiRoot: environment.apiRoot, sender }, watch),
     close: () => client.close(),
   }
 }
 
+type PortalChange = PortalResponse.StatusChangeResponse & {
+  readonly signers: PortalResponse.StatusChangeResponse["signatures"]
+}
+
+/** The client's rejections are its tagged `ClientError`s; the worker reports and retries them by their tag. */
+const attempt = <A>(run: () => Promise<A>) =>
+  Effect.tryPromise({ try: run, catch: (error) => error as ClientError.ClientError })
+
 /**
- * Takes the portal queue's changes one by one: the handler stores each, and only then is it confirmed; never polls
- * before the permitted time the service gave; backs off after a failure. Interim: the library's polling worker
- * serves the direct flow's Promise client; once it takes a portal client too, this becomes a call to it.
+ * The portal queue on the library's polling worker (`Polling.runSource`, the same worker as the direct flow's):
+ * it never polls before the permitted time, confirms a change only after the handler stored it, skips a stale
+ * change and holds confirmations so none can settle an unhandled newer change, and finishes a change in progress on
+ * stop. The Promise portal client is adapted to the worker's `Source` in a few lines.
  */
 const watchQueue = (
   client: PromisePortalClient,
-  sender: { readonly organizationNumber: string; readonly pollingQueue: string },
+  source: { readonly apiRoot: string; readonly sender: { organizationNumber: string; pollingQueue: string } },
   options: WatchOptions,
 ): Watcher => {
-  let stopped = false
-  let wake: (() => void) | undefined
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, ms))
-      wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  const report = (error: unknown) =>
-    options.onError?.(error instanceof Error ? error.message : "The portal queue could not be read")
-  const loop = (async () => {
-    let failures = 0
-    while (!stopped) {
-      let wait: number
-      try {
-        const answer = await client.getStatusChange(sender)
-        if (answer._tag === "StatusChange") {
-          try {
-            await options.handler(toStatus(answer.status))
-            await client.confirm(answer.status)
-          } catch (error) {
-            // Not confirmed: the service delivers it again after its re-queue delay.
-            report(error)
-          }
-        }
-        failures = 0
-        wait = answer.nextPermittedPollTime.getTime() - Date.now()
-      } catch (error) {
-        report(error)
-        failures++
-        const next = (error as { nextPermittedPollTime?: unknown }).nextPermittedPollTime
-        wait = Math.max(
-          next instanceof Date ? next.getTime() - Date.now() : 0,
-          Math.min(30_000, 500 * 2 ** Math.min(failures, 6)),
-        )
-      }
-      if (!stopped) await sleep(wait)
-    }
-  })()
+  const portalSource: Polling.Source<PortalChange> = {
+    flow: "portal",
+    apiRoot: source.apiRoot,
+    defaultSender: source.sender,
+    getStatusChange: (sender) =>
+      attempt(() => client.getStatusChange(sender)).pipe(
+        Effect.map((answer) =>
+          answer._tag === "StatusChange"
+            ? { ...answer, status: { ...answer.status, signers: answer.status.signatures } }
+            : answer,
+        ),
+      ),
+    // The handler downloads the signed PDF itself (as for the direct flow), only for a change it stores.
+    download: () => Effect.succeed({ pades: undefined, xades: [] }),
+    confirm: (status) => attempt(() => client.confirm(status)),
+    clockOffset: () => Effect.promise(() => client.clockOffset()),
+  }
+  const fiber = Effect.runFork(
+    Polling.runSource(portalSource, {
+      handler: (change) => attempt(() => options.handler(toStatus(change.status))),
+      onError: (error) => Effect.sync(() => options.onError?.(error.message)),
+    }),
+  )
+  let stopping: Promise<void> | undefined
   return {
-    stop: async () => {
-      stopped = true
-      wake?.()
-      await loop
+    stop: () => {
+      stopping ??= Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined)
+      return stopping
     },
   }
 }
