@@ -58,7 +58,7 @@ export interface Environment {
  *
  * @example
  * ```ts
- * DirectClient.layer({ environment: Environment.production, sender: { organizationNumber: "123456789" } })
+ * DirectClient.layer({ environment: Environment.production, sender: { organizationNumber: "123456785" } })
  * ```
  */
 export const production: Environment = {

@@ -243,7 +243,7 @@ const findIssuer = async (certificate: X509, candidates: ReadonlyArray<X509>): P
  *
  * @example
  * ```ts
- * DirectClient.make(options).pipe(
+ * TrustAnchors.checkEnvironment(keystore.chain.map((c) => c.der), Environment.production).pipe(
  *   Effect.catchTag("CertificateEnvironmentMismatch", (e) => Effect.logError(e.message)),
  * )
  * ```

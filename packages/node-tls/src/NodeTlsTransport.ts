@@ -274,7 +274,7 @@ export interface TlsConnectOptions {
  * const program = Effect.gen(function* () {
  *   const connect = yield* NodeTlsTransport.connectOptions({ keystore, trustAnchors: "./anchors/test" })
  *   const agent = new Agent({ connect })
- *   return (input: string, init?: RequestInit) => fetch(input, { ...init, dispatcher: agent })
+ *   return (input: string, init?: Parameters<typeof fetch>[1]) => fetch(input, { ...init, dispatcher: agent })
  * })
  * ```
  *
