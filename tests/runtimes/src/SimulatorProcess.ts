@@ -53,11 +53,14 @@ const parse = (text: string, stop: () => Promise<void>): Started => ({
   stop,
 })
 
-/** Starts the simulator (port 0 on 127.0.0.1) and resolves once it has printed its addresses. */
+/**
+ * Starts the simulator (port 0 on 127.0.0.1; an empty portal queue may be polled again after 200 ms) and resolves
+ * once it has printed its addresses.
+ */
 export const start = (): Promise<Started> =>
   new Promise((resolve, reject) => {
     const dir = mkdtempSync(path.join(tmpdir(), "signering-runtimes-sim-"))
-    const child: ChildProcess = spawn(process.execPath, [bin, "--dir", dir, "--quiet"], {
+    const child: ChildProcess = spawn(process.execPath, [bin, "--dir", dir, "--quiet", "--empty-queue-delay", "200"], {
       stdio: ["ignore", "pipe", "pipe"],
     })
     let out = ""

@@ -1,8 +1,8 @@
 /**
- * The direct flow from Node 22 and 24, Bun and Deno, each in its own process, against the simulator in another:
- * create with a bundle the client signs, sign in the portal, status by token, PAdES, confirm. Then, per working
- * transport, the same client expecting another organization number must refuse the server; and the transports
- * that cannot check the organization number in a runtime must refuse to start there.
+ * The direct flow and a portal job from Node 22 and 24, Bun and Deno, each in its own process, against the simulator
+ * in another (see flows/signing.ts). Then, per working transport, the same client expecting another organization
+ * number must refuse the server; and the transports that cannot check the organization number in a runtime must
+ * refuse to start there.
  */
 import { describe, expect, inject, it } from "vitest"
 import * as Flow from "../src/Flow.js"
@@ -21,11 +21,12 @@ const env = (transport: string, extra: Record<string, string> = {}): Record<stri
   SIGNERING_PKCS12: sender.pkcs12File,
   SIGNERING_PKCS12_PASSPHRASE: sender.passphraseFile,
   SIGNERING_SENDER: sender.organizationNumber,
+  SIGNERING_PORTAL_URL: simulator.portalUrl,
   ...extra,
 })
 
 const runFlow = (runtime: Runtime, transport: string, extra?: Record<string, string>) =>
-  Flow.run(Flow.command(runtime, binaries[runtime], "flows/direct.ts"), env(transport, extra))
+  Flow.run(Flow.command(runtime, binaries[runtime], "flows/signing.ts"), env(transport, extra))
 
 const expectedRuntime: Record<Runtime, string> = {
   node22: `node ${versions.node22}`,
@@ -46,21 +47,25 @@ const working: ReadonlyArray<readonly [Runtime, string]> = [
 ]
 
 describe.each(working)("%s with %s", (runtime, transport) => {
-  it("runs the direct flow: create, sign in the portal, status by token, PAdES, confirm", async () => {
+  it("runs the direct flow and a portal job: create, sign, status, PAdES, confirm", async () => {
     const outcome = await runFlow(runtime, transport)
     expect(outcome.ok, outcome.output).toBe(true)
     if (!outcome.ok) return
     expect(outcome.result).toMatchObject({
       runtime: expectedRuntime[runtime],
       transport,
-      exitUrlBase: "https://sender.example/done",
-      status: "COMPLETED_SUCCESSFULLY",
-      signerStatuses: ["SIGNED"],
-      padesHead: "%PDF-",
-      confirmed: true,
+      direct: {
+        exitUrlBase: "https://sender.example/done",
+        status: "COMPLETED_SUCCESSFULLY",
+        signerStatuses: ["SIGNED"],
+        padesHead: "%PDF-",
+        confirmed: true,
+      },
+      portal: { signatures: ["SIGNED"], padesHead: "%PDF-", confirmed: true },
     })
-    expect(outcome.result["padesBytes"]).toBeGreaterThan(1000)
-    expect(outcome.result["signatureJobId"]).toMatch(/^\d+$/)
+    const result = outcome.result as { direct: { padesBytes: number }; portal: { statuses: Array<string> } }
+    expect(result.direct.padesBytes).toBeGreaterThan(1000)
+    expect(result.portal.statuses.at(-1)).toBe("COMPLETED_SUCCESSFULLY")
   })
 
   it("refuses the server when it expects another organization number", async () => {

@@ -44,8 +44,8 @@ const input: WorkerInput = {
   jobResponseXml,
 }
 
-const call = async () => {
-  const response = await fetch(worker.url, { method: "POST", body: JSON.stringify(input) })
+const call = async (override: Partial<WorkerInput> = {}) => {
+  const response = await fetch(worker.url, { method: "POST", body: JSON.stringify({ ...input, ...override }) })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
@@ -71,40 +71,55 @@ describe("@signering/protocol in workerd", () => {
 
   it("signs a bundle the simulator's verifier accepts: Node creates the job with it over mutual TLS", async () => {
     const { body } = await call()
-    const bundle = new Uint8Array(Buffer.from(String(body["bundleBase64"]), "base64"))
-    const keystore = Keystore.fromPkcs12OrThrow(
-      readFileSync(sender.pkcs12File),
-      readFileSync(sender.passphraseFile, "utf8").trim(),
-    )
-    const environment = Environment.custom({
-      apiRoot: simulator.apiRoot,
-      trustAnchors: [readFileSync(simulator.caFile, "utf8")],
-    })
-    const created = await Effect.runPromise(
-      Effect.gen(function* () {
-        const client = yield* DirectClient.DirectClient
-        return yield* client.create(
-          {
-            title: input.job.title,
-            documents: [{ title: "Contract", bytes: pdf }],
-            signers: [{ customIdentifier: input.job.signer }],
-            exitUrls: {
-              completionUrl: "https://sender.example/done",
-              rejectionUrl: "https://sender.example/rejected",
-              errorUrl: "https://sender.example/error",
-            },
-          },
-          { bundle },
-        )
-      }).pipe(
-        Effect.provide(
-          DirectClient.layer({ environment, keystore, sender: { organizationNumber: sender.organizationNumber } }).pipe(
-            Layer.provide(NodeTlsTransport.layer({ keystore, environment })),
-          ),
-        ),
-      ),
-    )
+    const created = await Effect.runPromise(createWithBundle(String(body["bundleBase64"])))
     expect(created.signatureJobId).toBeTypeOf("bigint")
     expect(created.signers).toHaveLength(1)
   })
+
+  it("the verifier is real: a bundle the worker signed with another sender's certificate is refused", async () => {
+    const other = simulator.senders.find((s) => s.organizationNumber !== sender.organizationNumber)!
+    const { body } = await call({
+      certificateChainPem: readFileSync(other.chainFile, "utf8"),
+      privateKeyPem: readFileSync(other.privateKeyFile, "utf8"),
+    })
+    expect(body["keystoreOrganization"]).toBe(other.organizationNumber)
+    const refused = await Effect.runPromise(Effect.flip(createWithBundle(String(body["bundleBase64"]))))
+    expect(refused._tag).toBe("UnexpectedResponse")
+    expect(refused.message).toContain("SIGNING_CERTIFICATE_MISMATCH")
+    expect(JSON.stringify(refused)).not.toContain("PRIVATE KEY")
+  })
 })
+
+const createWithBundle = (bundleBase64: string) => {
+  const bundle = new Uint8Array(Buffer.from(bundleBase64, "base64"))
+  const keystore = Keystore.fromPkcs12OrThrow(
+    readFileSync(sender.pkcs12File),
+    readFileSync(sender.passphraseFile, "utf8").trim(),
+  )
+  const environment = Environment.custom({
+    apiRoot: simulator.apiRoot,
+    trustAnchors: [readFileSync(simulator.caFile, "utf8")],
+  })
+  return Effect.gen(function* () {
+    const client = yield* DirectClient.DirectClient
+    return yield* client.create(
+      {
+        title: input.job.title,
+        documents: [{ title: "Contract", bytes: pdf }],
+        signers: [{ customIdentifier: input.job.signer }],
+        exitUrls: {
+          completionUrl: "https://sender.example/done",
+          rejectionUrl: "https://sender.example/rejected",
+          errorUrl: "https://sender.example/error",
+        },
+      },
+      { bundle },
+    )
+  }).pipe(
+    Effect.provide(
+      DirectClient.layer({ environment, keystore, sender: { organizationNumber: sender.organizationNumber } }).pipe(
+        Layer.provide(NodeTlsTransport.layer({ keystore, environment })),
+      ),
+    ),
+  )
+}
