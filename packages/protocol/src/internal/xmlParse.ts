@@ -238,10 +238,11 @@ export const parse = (s: string, keep: string, limits: Limits): Parsed => {
       addText(top, decodeReferences(normalizeLineEnds(s.slice(pos, textEnd))))
     }
     if (lt < 0) break
-    if (++nodes > maxNodes) {
+    const c = s.charCodeAt(lt + 1)
+    // End tags close a counted element; everything else is a node.
+    if (c !== 0x2f /* / */ && ++nodes > maxNodes) {
       return tooLarge(`the document has more than ${maxNodes} elements, comments, CDATA sections and instructions`, lt)
     }
-    const c = s.charCodeAt(lt + 1)
     if (c === 0x3f /* ? */) {
       const end = s.indexOf("?>", lt + 2)
       if (end < 0) return bad("unterminated processing instruction", lt)
@@ -261,7 +262,6 @@ export const parse = (s: string, keep: string, limits: Limits): Parsed => {
         return bad("markup declaration not allowed", lt)
       }
     } else if (c === 0x2f /* / */) {
-      nodes-- // an end tag closes a counted element
       const nameEnd = readName(s, lt + 2)
       if (nameEnd === lt + 2) return bad("malformed end tag", lt)
       let i = nameEnd
