@@ -91,6 +91,14 @@ export const make = (options: AppOptions): Hono<Env> => {
   // Every state-changing request must come from a page of this app (the Origin a browser sends, or its
   // Sec-Fetch-Site): a form on another site cannot log someone in, send a job, or start a signing.
   const publicOrigin = new URL(base).origin
+  // Lax, not Strict: the customer's session must come along when the signing portal sends the browser back.
+  // Secure whenever browsers reach the app over https (behind a proxy, say), so the cookie never goes in clear.
+  const cookieOptions = {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: new URL(base).protocol === "https:",
+  } as const
   app.use("*", csrf({ origin: (origin, c) => origin === publicOrigin || origin === new URL(c.req.url).origin }))
 
   app.use("*", async (c, next) => {
@@ -208,7 +216,7 @@ export const make = (options: AppOptions): Hono<Env> => {
         return loginPage(c, "The personal identification number must be 11 digits with valid check digits.", name)
     }
     const session = store.createSession(name, pin)
-    setCookie(c, cookieName, session.id, { path: "/", httpOnly: true, sameSite: "Lax" })
+    setCookie(c, cookieName, session.id, cookieOptions)
     return c.redirect("/agreement", 303)
   })
 
@@ -484,7 +492,7 @@ export const make = (options: AppOptions): Hono<Env> => {
       return deskLoginPage(c, "Wrong user name or password.", 401)
     }
     const session = store.createDeskSession(credentials.user)
-    setCookie(c, deskCookieName, session.id, { path: "/", httpOnly: true, sameSite: "Lax" })
+    setCookie(c, deskCookieName, session.id, cookieOptions)
     return c.redirect("/desk", 303)
   })
 

@@ -4,8 +4,11 @@
  * trigger, and the security headers (issue 15, "apps/sample"; issue 12 §4).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as App from "../src/App.js"
 import * as Customers from "../src/Customers.js"
 import * as Headless from "../src/Headless.js"
+import type { SigningPort } from "../src/Signing.js"
+import { Store } from "../src/Store.js"
 import * as Stack from "./support/stack.js"
 
 let stack: Stack.Stack
@@ -210,5 +213,36 @@ describe("security headers", () => {
     expect(pdf.headers.get("content-type")).toBe("application/pdf")
     expect(pdf.headers.get("content-security-policy")).toBe("frame-ancestors 'none'")
     expect(pdf.headers.get("x-frame-options")).toBe("DENY")
+  })
+})
+
+describe("session cookies", () => {
+  it("are HttpOnly and SameSite=Lax, and Secure when browsers reach the app over https", async () => {
+    const unused = () => Promise.reject(new Error("not used by a login"))
+    const signing: SigningPort = {
+      create: unused,
+      newRedirectUrl: unused,
+      handleReturn: unused,
+      pades: unused,
+      watch: () => ({ stop: async () => {} }),
+      close: async () => {},
+    }
+    for (const publicUrl of ["https://sample.example", "http://127.0.0.1:3000"]) {
+      const store = Store.open(":memory:")
+      const app = App.make({ store, signing, publicUrl })
+      const response = await app.fetch(
+        new Request(`${publicUrl}/login`, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: publicUrl },
+          body: "customer=0",
+        }),
+      )
+      expect(response.status).toBe(303)
+      const cookie = response.headers.get("set-cookie") ?? ""
+      expect(cookie).toMatch(/HttpOnly/)
+      expect(cookie).toMatch(/SameSite=Lax/)
+      expect(/;\s*Secure/.test(cookie), publicUrl).toBe(publicUrl.startsWith("https:"))
+      store.close()
+    }
   })
 })
