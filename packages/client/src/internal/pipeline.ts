@@ -688,7 +688,8 @@ export const executeDownload = (
                 Effect.suspend(() => {
                   if (state !== "waiting") return Effect.void
                   settle()
-                  return response.stream.pipe(Stream.take(0), Stream.runDrain, Effect.ignore)
+                  // Reading one chunk and stopping cancels the body, which gives the connection back.
+                  return Stream.runHead(response.stream).pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
                 }),
               ),
               Effect.forkDetach,

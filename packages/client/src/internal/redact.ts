@@ -62,10 +62,26 @@ const mask = (url: string): string => {
 }
 
 /**
+ * Personal identification numbers in the spellings people and systems use: `01017012345`, `010170 12345`,
+ * `010170-12345`, `01.01.70 12345`, `01.01.1970 12345`, `01 01 70 12345`, `01/01/70-12345`.
+ */
+const pinSpellings = [
+  /(?<![0-9])[0-9]{6}[ .-]?[0-9]{5}(?![0-9])/g,
+  /(?<![0-9])[0-9]{2}[ ./-][0-9]{2}[ ./-](?:[0-9]{4}|[0-9]{2})[ .-]?[0-9]{5}(?![0-9])/g,
+]
+
+/** Masks anything shaped like a personal identification number, in any common spelling. */
+export const maskPins = (text: string): string => {
+  let out = text
+  for (const spelling of pinSpellings) out = out.replace(spelling, "***********")
+  return out
+}
+
+/**
  * Server messages may echo request values (a schema validation message quotes the offending value),
  * so anything shaped like a personal identification number (11 digits) is masked, and the text is bounded.
  */
 export const maskServerText = (text: string, maxLength = 500): string => {
-  const masked = text.replace(/(?<![0-9])[0-9]{11}(?![0-9])/g, "***********")
+  const masked = maskPins(text)
   return masked.length > maxLength ? `${masked.slice(0, maxLength)}…` : masked
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { maskServerText, maskUrl } from "../../src/internal/redact.js"
+import { maskPins, maskServerText, maskUrl } from "../../src/internal/redact.js"
 
 describe("maskUrl", () => {
   it("masks the status query token and keeps the rest", () => {
@@ -52,5 +52,24 @@ describe("maskServerText", () => {
   it("leaves other numbers (org numbers, ids) alone and bounds the length", () => {
     expect(maskServerText("org 123456789, job 123456789012")).toBe("org 123456789, job 123456789012")
     expect(maskServerText("x".repeat(600)).length).toBe(501)
+  })
+})
+
+describe("maskPins", () => {
+  it("masks a personal identification number in every common spelling, and leaves other numbers", () => {
+    for (const spelling of [
+      "01017012345",
+      "010170 12345",
+      "010170-12345",
+      "01.01.70 12345",
+      "01.01.1970 12345",
+      "01 01 70 12345",
+      "01/01/70-12345",
+    ]) {
+      expect(maskPins(`signer ${spelling}.`)).toBe("signer ***********.")
+    }
+    expect(maskPins("org 123456785, job 123456789012, at 2026-01-01 10:00")).toBe(
+      "org 123456785, job 123456789012, at 2026-01-01 10:00",
+    )
   })
 })
