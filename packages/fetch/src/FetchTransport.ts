@@ -3,10 +3,12 @@
  * `effect/http`) over any `fetch` — Node's (undici), Deno's, Bun's, an edge
  * runtime's, or a polyfill.
  *
- * Mutual TLS is configured on the fetch implementation, not here: each runtime
- * has its own option (see the README and {@link layer}). The server identity
- * check (the service's certificate names an organization, not a host) is also
- * the runtime's job; on Node, `@signering/node-tls` does it for you.
+ * Mutual TLS is configured on the fetch implementation: each runtime has its
+ * own option (see the README and {@link layer}), and so has the server identity
+ * check (the service's certificate names an organization, not a host).
+ * {@link bun} configures both for Bun; {@link deno} refuses to start, because
+ * Deno's `createHttpClient` cannot check an organization number; on Node (and
+ * on Deno, through its Node compatibility) `@signering/node-tls` does both.
  *
  * @since 0.1.0
  */
