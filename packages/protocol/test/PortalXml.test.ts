@@ -366,35 +366,6 @@ describe("PortalXml.decodeStatusChangeResponse", () => {
   )
 })
 
-describe("PortalResponse.getSignatureFrom", () => {
-  const change = ok(PortalXml.decodeStatusChangeResponse(readPortalFixture("status-change-response.spec.xml")))
-  it("finds a signature by PIN (plain or Redacted), e-mail address or mobile number, verbatim", () => {
-    expect(PortalResponse.getSignatureFrom(change, "12345678910")?.status).toBe("SIGNED")
-    expect(PortalResponse.getSignatureFrom(change, Redacted.make("12345678910"))?.status).toBe("SIGNED")
-    expect(PortalResponse.getSignatureFrom(change, { personalIdentificationNumber: "12345678910" })?.status).toBe(
-      "SIGNED",
-    )
-    expect(PortalResponse.getSignatureFrom(change, "kari@example.com")?.signer).toEqual({
-      _tag: "ContactInformation",
-      email: "kari@example.com",
-      sms: "00000000",
-    })
-    expect(PortalResponse.getSignatureFrom(change, "00000000")?.since).toEqual(new Date("2026-12-01T08:15:00.000Z"))
-    expect(PortalResponse.getSignatureFrom(change, { sms: "+4799999999" })?.signer).toEqual({
-      _tag: "ContactInformation",
-      sms: "+4799999999",
-    })
-    expect(PortalResponse.getSignatureFrom(change, { email: "kari@example.com", sms: "00000000" })).toBeDefined()
-    // Verbatim: no normalisation of case or country code; a partial mismatch is no match.
-    expect(PortalResponse.getSignatureFrom(change, "KARI@example.com")).toBeUndefined()
-    expect(PortalResponse.getSignatureFrom(change, "99999999")).toBeUndefined()
-    expect(PortalResponse.getSignatureFrom(change, { email: "kari@example.com", sms: "11111111" })).toBeUndefined()
-    expect(PortalResponse.getSignatureFrom(change, {})).toBeUndefined()
-    // A PIN never matches a contact signer, nor a contact value a PIN signer.
-    expect(PortalResponse.getSignatureFrom(change, { personalIdentificationNumber: "00000000" })).toBeUndefined()
-  })
-})
-
 describe("round trips (property)", () => {
   it("client manifest and request → server decoders give back the job", () => {
     fc.assert(
@@ -468,60 +439,4 @@ const manifestOf = (job: PortalJob.PortalJob): PortalServerXml.Manifest => ({
   ...(job.identifierInSignedDocuments === undefined
     ? {}
     : { identifierInSignedDocuments: job.identifierInSignedDocuments }),
-})
-
-describe("PortalServerXml.decodeManifest", () => {
-  it("reads the deprecated single-document form (schema-valid) into the same shape", async () => {
-    const xml = readPortalFixture("manifest.legacy.xml")
-    const ours = await validatePortal([{ name: "legacy", xml }])
-    expect(ours.valid, describeErrors(ours)).toBe(true)
-    expect(ok(PortalServerXml.decodeManifest(xml))).toEqual({
-      legacy: true,
-      signers: [
-        {
-          order: 1,
-          signer: { _tag: "PersonalIdentificationNumber", value: "12345678910" },
-          notifications: { _tag: "Notifications", email: "signer1@example.com", sms: "00000000" },
-        },
-        {
-          signer: { _tag: "ContactInformation" },
-          notifications: { _tag: "Notifications", sms: "999999999" },
-          onBehalfOf: "OTHER",
-        },
-      ],
-      organizationNumber: "983163327",
-      title: "Tittel",
-      nonsensitiveTitle: "Dokument",
-      description: "Melding til signatar",
-      documents: [{ href: "document.pdf", mime: "application/pdf", title: "Tittel" }],
-      availability: { activationTime: new Date("2026-02-10T11:00:00.000Z"), availableSeconds: 864000 },
-    })
-  })
-
-  it("refuses a signer with both or neither kind of notification, or a bad order", () => {
-    const ns = PortalXml.namespace
-    const manifest = (signer: string) =>
-      `<portal-signature-job-manifest xmlns="${ns}"><signers>${signer}</signers><sender><organization-number>983163327</organization-number></sender><title>T</title><documents><document href="a.pdf" mime="application/pdf"><title>D</title></document></documents></portal-signature-job-manifest>`
-    expect(
-      failure(PortalServerXml.decodeManifest(manifest("<signer><identified-by-contact-information/></signer>"))).reason,
-    ).toBe("InvalidValue")
-    expect(
-      failure(
-        PortalServerXml.decodeManifest(
-          manifest(
-            '<signer order="x"><identified-by-contact-information/><notifications><sms number="1"/></notifications></signer>',
-          ),
-        ),
-      ).reason,
-    ).toBe("InvalidValue")
-    expect(
-      ok(
-        PortalServerXml.decodeManifest(
-          manifest(
-            "<signer><personal-identification-number>01017012343</personal-identification-number><notifications-using-lookup><email/><sms/></notifications-using-lookup></signer>",
-          ),
-        ),
-      ).signers[0]!.notifications,
-    ).toEqual({ _tag: "NotificationsUsingLookup", sms: true })
-  })
 })
