@@ -1,9 +1,10 @@
 import { ValidationError } from "@signering/protocol"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TooEagerPolling } from "../src/ClientError.js"
+import { ClientClosed, TooEagerPolling } from "../src/ClientError.js"
 import * as Environment from "../src/Environment.js"
-import { createDirectClient } from "../src/promise.js"
-import { type Harness, ORG_A, start } from "./support/harness.js"
+import * as JobRecord from "../src/JobRecord.js"
+import { createDirectClient, type LogEntry } from "../src/promise.js"
+import { type Harness, jobInput, ORG_A, PIN, start } from "./support/harness.js"
 
 let h: Harness
 
@@ -50,9 +51,75 @@ describe("createDirectClient", () => {
     await client.close()
   })
 
-  it("rejects calls after close()", async () => {
+  it("rejects calls after close() with ClientClosed", async () => {
     const client = createDirectClient({ environment: h.environment, transport: h.transport.layer })
     await client.close()
-    await expect(client.getStatusChange(ORG_A)).rejects.toBeDefined()
+    const error = await client.getStatusChange(ORG_A).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ClientClosed)
+    expect((error as ClientClosed).operation).toBe("getStatusChange")
+  })
+
+  it("logs through the logger option at logLevel and above, nothing on stdout", async () => {
+    const entries: Array<LogEntry> = []
+    const written: Array<string> = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<never>) => {
+      written.push(String(chunk))
+      return write(chunk, ...rest)
+    }) as typeof process.stdout.write
+    const client = createDirectClient({
+      environment: h.environment,
+      sender: { organizationNumber: ORG_A },
+      transport: h.transport.layer,
+      logLevel: "Warn",
+      logger: (entry) => entries.push(entry),
+    })
+    try {
+      // An unparsable status answer is breakage: a warning.
+      h.sim.faults.inject({ route: "poll", kind: "status", status: 500 })
+      await client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "logging" }).catch(() => undefined)
+    } finally {
+      process.stdout.write = write
+      await client.close()
+    }
+    expect(entries.some((e) => e.level === "Warn" && e.message.includes("getStatusChange failed"))).toBe(true)
+    expect(entries.every((e) => e.level !== "Debug")).toBe(true)
+    expect(written.join("")).not.toContain("getStatusChange failed")
+  })
+})
+
+describe("JobRecord", () => {
+  it("a created job survives JSON and parses back; bad records list every problem", async () => {
+    const client = createDirectClient({
+      environment: h.environment,
+      keystore: h.keystore,
+      sender: { organizationNumber: ORG_A, pollingQueue: "records" },
+      validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
+      transport: h.transport.layer,
+      logLevel: "None",
+    })
+    try {
+      const created = await client.create(jobInput())
+      const text = JobRecord.stringify(JobRecord.fromCreated(created, "direct"))
+      expect(text).not.toContain(PIN)
+      const parsed = JobRecord.parse(text)
+      if (parsed._tag !== "Success") throw parsed.failure
+      expect(JobRecord.signatureJobId(parsed.success)).toBe(created.signatureJobId)
+      expect(parsed.success.sender).toEqual({ organizationNumber: ORG_A, pollingQueue: "records" })
+      expect(parsed.success.signerUrls).toEqual(created.signers.map((s) => s.href))
+    } finally {
+      await client.close()
+    }
+    const bad = JobRecord.parse({ version: 2, flow: "x", signatureJobId: 5, statusUrl: "javascript:1", sender: {} })
+    expect(bad._tag).toBe("Failure")
+    if (bad._tag === "Failure") {
+      expect(bad.failure.issues.map((i) => i.path)).toEqual([
+        "version",
+        "flow",
+        "signatureJobId",
+        "statusUrl",
+        "sender.organizationNumber",
+      ])
+    }
   })
 })
