@@ -5,8 +5,14 @@
  * `DecodeError` on failure), never throw, and finish each input in bounded time.
  *
  * Size: `FUZZ_INPUTS` (default 100 000); each input goes through all four decoders.
+ *
+ * The shapes of issue 15 (a hostile server's cheap answers that cost the client dearly: hundreds of thousands of
+ * attributes or namespace declarations, tens of thousands of status + xades-url pairs, references to forbidden
+ * characters, strings whose UTF-8 is three times their length, `javascript:` URLs, a `since` without offset) are in
+ * the generated corpus at small size, and once at full size each with a scaling check: 4× the input may cost at
+ * most 5× the time (quadratic cost gave 12–16×).
  */
-import { DecodeError, DirectJob, DirectXml, DocumentBundle } from "@signering/protocol"
+import { DecodeError, DirectJob, DirectXml, DocumentBundle, PortalXml } from "@signering/protocol"
 import { Effect, Redacted } from "effect"
 import fc from "fast-check"
 import { Agent, request } from "undici"
@@ -28,6 +34,13 @@ const decoders = {
   decodeSignerResponse: DirectXml.decodeSignerResponse,
   decodeJobStatusResponse: DirectXml.decodeJobStatusResponse,
   decodeError: DirectXml.decodeError,
+} as const
+
+/** The portal decoders share the reader; the full-size hostile shapes go through them too. */
+const allDecoders = {
+  ...decoders,
+  "PortalXml.decodeJobResponse": PortalXml.decodeJobResponse,
+  "PortalXml.decodeStatusChangeResponse": PortalXml.decodeStatusChangeResponse,
 } as const
 
 const REASONS = new Set(["Malformed", "Forbidden", "UnexpectedRoot", "MissingElement", "InvalidValue", "TooLarge"])
@@ -175,6 +188,12 @@ const HOSTILE_FRAGMENTS = [
   "constructor",
   "<__proto__>x</__proto__>",
   "<constructor/>",
+  "&#x1F;",
+  "&#xFFFE;",
+  "&#99999999999999999999;",
+  "javascript:alert(1)",
+  "€€€",
+  ' a="1" a="2"',
 ]
 
 const DOCTYPES = [
@@ -250,8 +269,121 @@ const mutateOnce = (random: () => number, xml: string): string => {
 
 const encoder = new TextEncoder()
 
+const SIGNERING = "http://signering.posten.no/schema/v1"
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+const statusHead = `<direct-signature-job-status-response xmlns="${SIGNERING}"><signature-job-id>1</signature-job-id><signature-job-status>IN_PROGRESS</signature-job-status>`
+const statusOf = (i: number, since = "2026-01-01T00:00:00Z") =>
+  `<status signer="s${i}" since="${since}">SIGNED</status>`
+const xadesOf = (i: number) => `<xades-url signer="s${i}">https://api.example/xades/${i}</xades-url>`
+
+/**
+ * The hostile shapes of issue 15 at size `n`, each with the reason it must end in. `n` is what grows: the scaling
+ * check decodes `make(n)` and `make(4n)`.
+ */
+const ISSUE_15_SHAPES: ReadonlyArray<{
+  readonly name: string
+  readonly make: (n: number) => string
+  readonly full: number
+  readonly small: number
+  readonly reason: string
+}> = [
+  {
+    name: "attributes on the root",
+    make: (n) =>
+      `<direct-signature-job-status-response xmlns="${SIGNERING}"${range(n)
+        .map((i) => ` a${i}="v"`)
+        .join(
+          "",
+        )}>${statusHead.slice(statusHead.indexOf(">") + 1)}${statusOf(0)}</direct-signature-job-status-response>`,
+    full: 200_000,
+    small: 20_000,
+    reason: "TooLarge",
+  },
+  {
+    name: "namespace declarations on the root",
+    make: (n) =>
+      `<direct-signature-job-status-response xmlns="${SIGNERING}"${range(n)
+        .map((i) => ` xmlns:p${i}="urn:p${i}"`)
+        .join(
+          "",
+        )}>${statusHead.slice(statusHead.indexOf(">") + 1)}${statusOf(0)}</direct-signature-job-status-response>`,
+    full: 25_000,
+    small: 10_000,
+    reason: "TooLarge",
+  },
+  {
+    name: "status + xades-url pairs",
+    make: (n) =>
+      `${statusHead}${range(n)
+        .map((i) => statusOf(i))
+        .join("")}${range(n).map(xadesOf).join("")}</direct-signature-job-status-response>`,
+    full: 50_000,
+    small: 1_000,
+    reason: "TooLarge",
+  },
+  {
+    name: "three-byte characters in a string",
+    make: (n) =>
+      `${statusHead}<reference>${"€".repeat(n)}</reference>${statusOf(0)}</direct-signature-job-status-response>`,
+    full: 16_000_000,
+    small: 200_000,
+    reason: "TooLarge", // at full size; the small sizes decode
+  },
+  {
+    name: "character references, the last one forbidden",
+    make: (n) =>
+      `${statusHead}<reference>${"&#65;&#x1F600;&amp;".repeat(n)}&#xD800;</reference>${statusOf(0)}</direct-signature-job-status-response>`,
+    full: 500_000,
+    small: 10_000,
+    reason: "Malformed",
+  },
+  {
+    name: "unknown elements past the node cap",
+    make: (n) => `${statusHead}${statusOf(0)}${"<u a='1'/>".repeat(n)}</direct-signature-job-status-response>`,
+    full: 1_500_000,
+    small: 50_000,
+    reason: "TooLarge",
+  },
+]
+
+/** One-field hostile values in otherwise valid responses: a URL scheme, a since without offset. */
+const hostileValue = (random: () => number, base: string): string => {
+  switch (Math.floor(random() * 3)) {
+    case 0: // a URL field with a scheme that must never be followed
+      return base.replace(
+        />https?:\/\/[^<]*</,
+        `>${pick(random, ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "/relative", "//evil.example/x"])}<`,
+      )
+    case 1: // an href attribute likewise
+      return base.replace(/href="[^"]*"/, 'href="javascript:alert(1)"')
+    default: // a since without offset
+      return base.replace(/since="([^"]*?)(Z|[+-]\d\d:\d\d)"/, 'since="$1"')
+  }
+}
+
 const special = (random: () => number, index: number, base: string): Input => {
-  switch (index % 12) {
+  switch (index % 18) {
+    case 12: // many attributes on one element (issue 15's shape, small)
+      return base.replace(
+        /<([a-z0-9:-]+)/,
+        `<$1${range(2_000)
+          .map((i) => ` a${i}="v"`)
+          .join("")}`,
+      )
+    case 13: // status + xades-url pairs (small)
+      return `${statusHead}${range(300)
+        .map((i) => statusOf(i))
+        .join("")}${range(300).map(xadesOf).join("")}</direct-signature-job-status-response>`
+    case 14: // a string of three-byte characters
+      return base.replace(/>([^<]{1,200})</, `>${"€".repeat(100_000)}<`)
+    case 15: // references to forbidden characters
+      return base.replace(
+        />([^<]{1,200})</,
+        `>${pick(random, ["&#0;", "&#xD800;", "&#x110000;", "&#xFFFF;", "&#1;"])}<`,
+      )
+    case 16:
+    case 17:
+      return hostileValue(random, base)
     case 0: // billion laughs in full
       return `<?xml version="1.0"?>${DOCTYPES[0]}<error><error-code>&lol3;</error-code></error>`
     case 1: // deep nesting
@@ -306,6 +438,39 @@ const randomGarbage = (size: number): Uint8Array => {
   for (let i = 0; i < size; i += 65_536)
     globalThis.crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65_536)))
   return bytes
+}
+
+/** Medians of interleaved rounds after a warm-up, each sample repeated until the small input takes ≥ 4 ms. */
+const measureScaling = <I>(run: (input: I) => unknown, small: I, large: I) => {
+  const timeReps = (input: I, reps: number) => {
+    const started = performance.now()
+    for (let i = 0; i < reps; i++) run(input)
+    return (performance.now() - started) / reps
+  }
+  run(small)
+  run(large)
+  let reps = 1
+  while (reps < 10_000 && timeReps(small, reps) * reps < 4) reps *= 2
+  const a: Array<number> = []
+  const b: Array<number> = []
+  for (let r = 0; r < 7; r++) {
+    a.push(timeReps(small, reps))
+    b.push(timeReps(large, reps))
+  }
+  const median = (xs: Array<number>) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
+  return { ratio: median(b) / median(a), smallMs: median(a), largeMs: median(b) }
+}
+
+/** `make(n)` against `make(4n)`, measured again (up to four times) only when over 5: load bursts pass, 16× never. */
+const scalingOf = <I>(run: (input: I) => unknown, make: (n: number) => I, n: number) => {
+  const small = make(n)
+  const large = make(4 * n)
+  let best = measureScaling(run, small, large)
+  for (let attempt = 1; attempt < 4 && best.ratio > 5; attempt++) {
+    const again = measureScaling(run, small, large)
+    if (again.ratio < best.ratio) best = again
+  }
+  return best
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -397,6 +562,33 @@ describe("fuzzing the response decoders", () => {
     expect(outcomes.get("Success") ?? 0).toBeGreaterThan(0)
     for (const reason of ["Malformed", "Forbidden", "UnexpectedRoot", "MissingElement", "TooLarge"])
       expect(outcomes.get(reason) ?? 0, reason).toBeGreaterThan(0)
+  })
+
+  it("issue 15 shapes at full size end typed and fast; 4× the input costs at most 5× the time", () => {
+    const lines: Array<string> = []
+    for (const shape of ISSUE_15_SHAPES) {
+      const input = shape.make(shape.full)
+      for (const [name, decode] of Object.entries(allDecoders)) {
+        const started = performance.now()
+        const r = decode(input) as { _tag: string; failure?: unknown }
+        const ms = performance.now() - started
+        // Every decoder refuses: the wrong root is found only after the checks that bound the cost.
+        expect(r._tag, `${shape.name} via ${name}`).toBe("Failure")
+        expect(r.failure).toBeInstanceOf(DecodeError)
+        if (name === "decodeJobStatusResponse") {
+          expect((r.failure as DecodeError).reason, shape.name).toBe(shape.reason)
+          lines.push(`${shape.name} (${shape.full}, ${(input.length / 1e6).toFixed(1)} M units): ${ms.toFixed(1)} ms`)
+        }
+        capture("fuzz decode error", (r.failure as DecodeError).message)
+      }
+      const s = scalingOf((x: string) => DirectXml.decodeJobStatusResponse(x), shape.make, shape.small)
+      lines.push(`  scaling ${shape.small} → ${4 * shape.small}: ${s.ratio.toFixed(2)}×`)
+      expect(
+        s.ratio,
+        `${shape.name}: ${s.smallMs.toFixed(2)} ms at n, ${s.largeMs.toFixed(2)} ms at 4n`,
+      ).toBeLessThanOrEqual(5)
+    }
+    console.info(`issue 15 shapes:\n${lines.join("\n")}`)
   })
 
   it("secrets: no PIN, token or key material in any log line or decode error", () => {
