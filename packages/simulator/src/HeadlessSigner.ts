@@ -63,6 +63,13 @@ export class CookieJar {
  * A page as the browser ended on it. `location` is set when the browser stopped at a redirect it was told not to
  * follow (to another origin, when `followOtherOrigins` is off): the sender's exit URL, for instance.
  *
+ * @example
+ * ```ts
+ * import { HeadlessSigner } from "@signering/simulator"
+ * declare const page: HeadlessSigner.Page
+ * if (page.status === 302) console.log(page.location?.href)
+ * ```
+ *
  * @since 0.2.0
  */
 export interface Page {
@@ -77,6 +84,13 @@ export interface Page {
 
 /**
  * A form on a page, with its hidden and pre-filled inputs and the text of its submit button.
+ *
+ * @example
+ * ```ts
+ * import { HeadlessSigner } from "@signering/simulator"
+ * declare const page: HeadlessSigner.Page
+ * const sign: HeadlessSigner.Form | undefined = HeadlessSigner.forms(page).find((f) => f.button === "Sign")
+ * ```
  *
  * @since 0.2.0
  */
@@ -168,6 +182,15 @@ export const forms = (page: Page): Array<Form> => {
 /**
  * A step of a headless flow did not go as a browser would expect (no such button, an unexpected status).
  *
+ * @example
+ * ```ts
+ * import { HeadlessSigner } from "@signering/simulator"
+ * declare const redirectUrl: string
+ * await HeadlessSigner.ceremony(redirectUrl).catch((e) => {
+ *   if (e instanceof HeadlessSigner.FlowError) console.error(e.message)
+ * })
+ * ```
+ *
  * @since 0.2.0
  */
 export class FlowError extends Error {
@@ -176,6 +199,12 @@ export class FlowError extends Error {
 
 /**
  * Options of a {@link Browser}.
+ *
+ * @example
+ * ```ts
+ * import { HeadlessSigner } from "@signering/simulator"
+ * const options: HeadlessSigner.BrowserOptions = { signal: AbortSignal.timeout(30_000), report: console.log }
+ * ```
  *
  * @since 0.2.0
  */
@@ -301,7 +330,13 @@ export class Browser {
 }
 
 /**
- * What the signer does in the direct flow's ceremony.
+ * What the signer does in the direct flow's ceremony (the button it clicks).
+ *
+ * @example
+ * ```ts
+ * import type { HeadlessSigner } from "@signering/simulator"
+ * const action: HeadlessSigner.CeremonyAction = "Reject"
+ * ```
  *
  * @since 0.2.0
  */
@@ -342,7 +377,13 @@ export const ceremony = async (
 }
 
 /**
- * What the signer does on a portal job's page.
+ * What the signer does on a portal job's page (the button it clicks).
+ *
+ * @example
+ * ```ts
+ * import type { HeadlessSigner } from "@signering/simulator"
+ * const action: HeadlessSigner.PortalAction = "Sign"
+ * ```
  *
  * @since 0.2.0
  */
