@@ -7,6 +7,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import * as DirectXml from "../src/DirectXml.js"
+import * as PortalXml from "../src/PortalXml.js"
+import { readPortalFixture } from "./support/portal.js"
 import { scalingOf } from "./support/scaling.js"
 
 const ns = DirectXml.namespace
@@ -28,7 +30,7 @@ type Shape = {
 const shapes: ReadonlyArray<Shape> = [
   {
     name: "n attributes on one element (refused past 64)",
-    n: 20_000,
+    n: 5_000,
     make: (n) =>
       doc(
         "",
@@ -56,7 +58,7 @@ const shapes: ReadonlyArray<Shape> = [
   },
   {
     name: "n namespace declarations on one element (refused past 64)",
-    n: 20_000,
+    n: 5_000,
     make: (n) =>
       doc(
         "",
@@ -163,6 +165,51 @@ describe("decoding cost is linear in the input (4× the input, at most 5× the t
       expect(outcome(DirectXml.decodeJobStatusResponse(shape.make(shape.n)))).toBe(shape.outcome)
       expect(outcome(DirectXml.decodeJobStatusResponse(shape.make(4 * shape.n)))).toBe(shape.outcome)
       const s = scalingOf(DirectXml.decodeJobStatusResponse, shape.make, shape.n)
+      expect(
+        s.ratio,
+        `${shape.name}: ${s.smallMs.toFixed(2)} ms at n, ${s.largeMs.toFixed(2)} ms at 4n`,
+      ).toBeLessThanOrEqual(5)
+    })
+  }
+
+  // The portal decoders read through the same parser and reader: their own lists, same bounds.
+  const portal = readPortalFixture("status-change-response.ns4.xml")
+  const signature = portal.slice(portal.indexOf("<ns4:signature>"), portal.indexOf("</ns4:signature>") + 16)
+  const portalShapes: ReadonlyArray<Shape> = [
+    {
+      name: "portal: n signatures (refused past 100)",
+      n: 1_000,
+      make: (n) => portal.replace(signature, signature.repeat(n)),
+      outcome: "TooLarge",
+    },
+    {
+      name: "portal: n unknown elements inside each of 50 signatures",
+      n: 2_000,
+      make: (n) =>
+        portal.replace(
+          signature,
+          signature.replace("<ns4:xades-url>", `${"<ns4:x a='1'/>".repeat(n / 50)}<ns4:xades-url>`).repeat(50),
+        ),
+      outcome: "ok",
+    },
+    {
+      name: "portal: n attributes on an identifier (refused past 64)",
+      n: 5_000,
+      make: (n) =>
+        portal.replace(
+          "<ns4:email ",
+          `<ns4:email${range(n)
+            .map((i) => ` a${i}="v"`)
+            .join("")} `,
+        ),
+      outcome: "TooLarge",
+    },
+  ]
+  for (const shape of portalShapes) {
+    it(shape.name, () => {
+      expect(outcome(PortalXml.decodeStatusChangeResponse(shape.make(shape.n)))).toBe(shape.outcome)
+      expect(outcome(PortalXml.decodeStatusChangeResponse(shape.make(4 * shape.n)))).toBe(shape.outcome)
+      const s = scalingOf(PortalXml.decodeStatusChangeResponse, shape.make, shape.n)
       expect(
         s.ratio,
         `${shape.name}: ${s.smallMs.toFixed(2)} ms at n, ${s.largeMs.toFixed(2)} ms at 4n`,

@@ -296,7 +296,7 @@ const ISSUE_15_SHAPES: ReadonlyArray<{
           "",
         )}>${statusHead.slice(statusHead.indexOf(">") + 1)}${statusOf(0)}</direct-signature-job-status-response>`,
     full: 200_000,
-    small: 20_000,
+    small: 5_000,
     reason: "TooLarge",
   },
   {
@@ -308,7 +308,7 @@ const ISSUE_15_SHAPES: ReadonlyArray<{
           "",
         )}>${statusHead.slice(statusHead.indexOf(">") + 1)}${statusOf(0)}</direct-signature-job-status-response>`,
     full: 25_000,
-    small: 10_000,
+    small: 5_000,
     reason: "TooLarge",
   },
   {
@@ -457,8 +457,11 @@ const measureScaling = <I>(run: (input: I) => unknown, small: I, large: I) => {
     a.push(timeReps(small, reps))
     b.push(timeReps(large, reps))
   }
-  const median = (xs: Array<number>) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
-  return { ratio: median(b) / median(a), smallMs: median(a), largeMs: median(b) }
+  const median = (xs: Array<number>) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
+  // Other processes only ever add time (and evict caches, hurting the larger input more): the lower of the ratio of
+  // medians and the ratio of minima is checked.
+  const ratio = Math.min(median(b) / median(a), Math.min(...b) / Math.min(...a))
+  return { ratio, smallMs: median(a), largeMs: median(b) }
 }
 
 /** `make(n)` against `make(4n)`, measured again (up to four times) only when over 5: load bursts pass, 16× never. */
