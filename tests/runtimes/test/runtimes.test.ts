@@ -4,6 +4,7 @@
  * number must refuse the server; and the transports that cannot check the organization number in a runtime must
  * refuse to start there.
  */
+import * as path from "node:path"
 import { describe, expect, inject, it } from "vitest"
 import * as Flow from "../src/Flow.js"
 import { versions } from "../src/Runtimes.js"
@@ -73,6 +74,17 @@ describe.each(working)("%s with %s", (runtime, transport) => {
     expect(outcome.ok, outcome.output).toBe(false)
     if (outcome.ok) return
     expect(outcome.failure, outcome.output).toMatchObject({ tag: "TransportError", reason: "ServerIdentity" })
+  })
+})
+
+describe.each(working)("%s with %s, trust anchors", (runtime, transport) => {
+  it("refuses a server whose chain does not lead to the trust anchors", async () => {
+    // Another CA of the simulator's: the server's chain must not verify, whatever the runtime's default roots.
+    const otherCa = path.join(path.dirname(simulator.caFile), "eid-ca.pem")
+    const outcome = await runFlow(runtime, transport, { SIGNERING_CA: otherCa })
+    expect(outcome.ok, outcome.output).toBe(false)
+    if (outcome.ok) return
+    expect(outcome.failure, outcome.output).toMatchObject({ tag: "TransportError", reason: "TlsHandshake" })
   })
 })
 
