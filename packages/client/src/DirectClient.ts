@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import type { DirectJob, DirectResponse, Endpoint, ValidationError } from "@signering/protocol"
+import type { DirectJob, DirectResponse, Endpoint } from "@signering/protocol"
 import { DirectEndpoint, DocumentBundle, DirectJob as Job } from "@signering/protocol"
 import { Context, Effect, Layer, Redacted } from "effect"
 import type { HttpClient } from "effect/http"
@@ -20,6 +20,7 @@ import * as ClientOptions from "./ClientOptions.js"
 import type * as Environment from "./Environment.js"
 import * as Operations from "./internal/operations.js"
 import * as Pipeline from "./internal/pipeline.js"
+import type { StartupError } from "./internal/preflight.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options (shared by every client: see `ClientOptions`)
@@ -268,7 +269,7 @@ const isJob = (input: unknown): input is DirectJob.DirectJob =>
  * const client = yield* DirectClient.make({ environment: Environment.difitest, keystore, sender })
  * ```
  */
-export const make = (options: Options): Effect.Effect<Service, ValidationError, HttpClient.HttpClient> =>
+export const make = (options: Options): Effect.Effect<Service, StartupError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const settings = yield* Operations.settingsFor("DirectClient", options)
 
@@ -367,7 +368,7 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
  * )
  * ```
  */
-export const layer = (options: Options): Layer.Layer<DirectClient, ValidationError, HttpClient.HttpClient> =>
+export const layer = (options: Options): Layer.Layer<DirectClient, StartupError, HttpClient.HttpClient> =>
   Layer.effect(DirectClient, make(options))
 
 /**
@@ -400,7 +401,8 @@ export const config = ClientOptions.config
  * const ClientLive = Layer.unwrap(
  *   Effect.gen(function* () {
  *     const passphrase = yield* Config.Redacted("SIGNERING_KEYSTORE_PASSPHRASE")
- *     const keystore = yield* Keystore.fromPkcs12(readFileSync(yield* Config.String("SIGNERING_KEYSTORE_PATH")), passphrase)
+ *     const path = yield* Config.String("SIGNERING_KEYSTORE_PATH")
+ *     const keystore = yield* Keystore.fromPkcs12Effect(new Uint8Array(readFileSync(path)), passphrase)
  *     return DirectClient.layerConfig({ keystore }).pipe(Layer.provide(NodeTlsTransport.layer({ keystore, trustAnchors })))
  *   }),
  * )

@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import type { Common, Endpoint, PortalResponse, ValidationError } from "@signering/protocol"
+import type { Common, Endpoint, PortalResponse } from "@signering/protocol"
 import { DocumentBundle, PortalEndpoint, PortalJob, PortalResponse as PortalResponseImpl } from "@signering/protocol"
 import { Context, Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
@@ -16,6 +16,7 @@ import type * as ClientOptions from "./ClientOptions.js"
 import type * as Environment from "./Environment.js"
 import * as Operations from "./internal/operations.js"
 import * as Pipeline from "./internal/pipeline.js"
+import type { StartupError } from "./internal/preflight.js"
 
 /**
  * The options of a portal client (shared by every client: see `ClientOptions.Options`).
@@ -58,7 +59,7 @@ export interface CreateOptions {
  * @example
  * ```ts
  * const job = yield* client.create(input)
- * persist(String(job.signatureJobId), job.cancellationUrl, job.sender)
+ * persist(job.signatureJobId.toString(), job.cancellationUrl, job.sender)
  * ```
  */
 export interface CreatedJob extends PortalResponse.JobResponse {
@@ -210,7 +211,7 @@ const isJob = (input: unknown): input is PortalJob.PortalJob =>
  * const client = yield* PortalClient.make({ environment: Environment.difitest, keystore, sender })
  * ```
  */
-export const make = (options: Options): Effect.Effect<Service, ValidationError, HttpClient.HttpClient> =>
+export const make = (options: Options): Effect.Effect<Service, StartupError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const settings = yield* Operations.settingsFor("PortalClient", options)
 
@@ -286,7 +287,7 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
  * )
  * ```
  */
-export const layer = (options: Options): Layer.Layer<PortalClient, ValidationError, HttpClient.HttpClient> =>
+export const layer = (options: Options): Layer.Layer<PortalClient, StartupError, HttpClient.HttpClient> =>
   Layer.effect(PortalClient, make(options))
 
 /**

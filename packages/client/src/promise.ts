@@ -76,7 +76,8 @@ type PromiseResult<A> = A extends Download ? PromiseDownload : A
  *
  * @example
  * ```ts
- * type P = PromiseOf<DirectClient.Service> // { create: (...) => Promise<CreatedJob>, ... }
+ * import { createPortalClient, type PortalClient, type PromiseOf } from "@signering/client"
+ * const client: PromiseOf<PortalClient.Service> = createPortalClient(options) // create: (...) => Promise<CreatedJob>, ...
  * ```
  */
 export type PromiseOf<S> = {

@@ -208,9 +208,27 @@ export const jobMultipart = (xml: string | Uint8Array, zip: Uint8Array, boundary
   return { contentType: `multipart/mixed; boundary=${boundary}`, bytes }
 }
 
-/** Accept header of XML API calls (PROTOCOL §3). */
+/**
+ * The `Accept` header of XML API calls (PROTOCOL §3).
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "@signering/protocol"
+ * Endpoint.ACCEPT_XML // "application/xml"
+ * ```
+ * @since 0.2.0
+ */
 export const ACCEPT_XML = "application/xml"
-/** Accept header of PAdES downloads: the PDF, or an XML error body. */
+/**
+ * The `Accept` header of PAdES downloads: the PDF, or an XML error body.
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "@signering/protocol"
+ * Endpoint.ACCEPT_PDF // "application/octet-stream, application/xml"
+ * ```
+ * @since 0.2.0
+ */
 export const ACCEPT_PDF = "application/octet-stream, application/xml"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -416,5 +434,15 @@ export const parseWhoAmI = (raw: string): WhoAmI => {
   }
 }
 
-/** Builds an endpoint around a follow-up URL; for the flow modules. @internal */
+/**
+ * An endpoint around a follow-up URL the service handed out (the flow modules build theirs with it).
+ *
+ * @example
+ * ```ts
+ * import { Endpoint } from "@signering/protocol"
+ * import { Result } from "effect"
+ * const cancel = Endpoint.makeFollowUp("cancel", "POST", url, "none", Endpoint.ACCEPT_XML, () => Result.succeed(undefined))
+ * ```
+ * @since 0.2.0
+ */
 export const makeFollowUp = followUp
