@@ -155,4 +155,25 @@ describe("Poller", () => {
     expect(store.events(id).at(-1)?.text).toContain("ignored, older than the stored COMPLETED_SUCCESSFULLY")
     store.close()
   })
+
+  it("keeps the portal queue's jobs apart: the same service id in the direct API is another job", async () => {
+    const store = Store.open(":memory:")
+    const direct = withJob(store, "700")
+    const portal = store.createJob({
+      flow: "PORTAL",
+      title: "P",
+      contract: new Uint8Array(),
+      signers: [{ name: "Kari", pin }],
+    })
+    const { port, log, done } = scripted([status("700", { reference: `sample-${portal}` })])
+    const poller = Poller.start({ store, signing: port, api: "portal" })
+    await done()
+    await poller.stop()
+    expect(log).toEqual(["pades", "confirm 700"])
+    expect(store.job(portal)).toMatchObject({ signatureJobId: "700", status: "COMPLETED_SUCCESSFULLY" })
+    expect(store.job(direct)).toMatchObject({ signatureJobId: "700", status: "IN_PROGRESS", hasSignedDocument: false })
+    expect(Poller.state(store, "portal").lastChange).toMatch(/job 700: COMPLETED_SUCCESSFULLY$/)
+    expect(Poller.state(store).lastChange).toBeUndefined()
+    store.close()
+  })
 })
