@@ -159,6 +159,30 @@ describe("archive (long-term storage)", () => {
     expect((await call(h2.a, "GET", archiveUrl)).status).toBe(404)
   })
 
+  it("archives a direct job's documents too, once its final status is confirmed", async () => {
+    const h = await harness({ longTermStorage: [(await pki()).senders[0]!.organizationNumber] })
+    const created = await h.create()
+    const exit = await h.sim.sign(created.jobId, "01013300002")
+    const status = await call(h.a, "GET", `${created.statusUrl}?status_query_token=${tokenOf(exit)}`)
+    expect(h.sim.job(created.jobId)?.archivedDocumentId).toBeUndefined()
+    await call(h.a, "POST", xmlText(status.text, "confirmation-url")!)
+    const id = h.sim.job(created.jobId)?.archivedDocumentId
+    const res = await call(h.a, "GET", `${h.sim.url}/${h.orgA}/archive/documents/${id}/pades`)
+    expect(res.status).toBe(200)
+    expect(new TextDecoder().decode(res.bytes.slice(0, 5))).toBe("%PDF-")
+  })
+
+  it("refuses a long-term storage or contact register entry that is no number, naming the option", async () => {
+    await expect(Simulator.start({ longTermStorage: ["12345"], pki: await pki() })).rejects.toMatchObject({
+      reason: "InvalidOptions",
+      detail: expect.stringContaining("longTermStorage"),
+    })
+    await expect(Simulator.start({ contactRegister: { "0101": "RESERVED" }, pki: await pki() })).rejects.toMatchObject({
+      reason: "InvalidOptions",
+      detail: expect.stringContaining("contactRegister"),
+    })
+  })
+
   it("archives nothing for an organization without long-term storage", async () => {
     const h = await harness()
     const { jobId } = await createPortal(h)
