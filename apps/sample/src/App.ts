@@ -43,6 +43,9 @@ export interface DeskCredentials {
 }
 
 const cookieName = "sample_session"
+/** Failed desk logins allowed per window before the desk login waits. */
+export const deskLoginAttempts = 5
+export const deskLoginWindowMs = 15 * 60_000
 const deskCookieName = "sample_desk"
 const nameLimit = 60
 
@@ -478,9 +481,27 @@ export const make = (options: AppOptions): Hono<Env> => {
 
   app.get("/desk/login", (c) => (c.get("desk") !== undefined ? c.redirect("/desk", 303) : deskLoginPage(c)))
 
+  // Guessing the desk password is slowed to a few tries per window. One counter for the desk (the app has a single
+  // sender login, and behind a proxy every client has the same address): a guesser can lock the sender out for a
+  // quarter of an hour, never in.
+  const failedLogins: Array<number> = []
   app.post("/desk/login", async (c) => {
     const credentials = options.desk
     if (credentials === undefined) return deskLoginPage(c, "The sender desk is closed: no desk password is set.", 401)
+    const at = now().getTime()
+    while (failedLogins.length > 0 && failedLogins[0]! <= at - deskLoginWindowMs) failedLogins.shift()
+    if (failedLogins.length >= deskLoginAttempts) {
+      const until = new Date(failedLogins[0]! + deskLoginWindowMs).toISOString().slice(11, 16)
+      log("desk login refused: too many failed attempts")
+      return c.html(
+        Views.deskLogin({
+          error: `Too many failed logins: at most ${deskLoginAttempts} in ${deskLoginWindowMs / 60_000} minutes. Try again after ${until} UTC.`,
+          open: true,
+          session: c.get("session"),
+        }),
+        429,
+      )
+    }
     const form = await c.req.parseBody()
     const user = typeof form.user === "string" ? form.user : ""
     const password = typeof form.password === "string" ? form.password : ""
@@ -488,6 +509,7 @@ export const make = (options: AppOptions): Hono<Env> => {
     const userOk = sameSecret(user, credentials.user)
     const passwordOk = sameSecret(password, Redacted.value(credentials.password))
     if (!(userOk && passwordOk)) {
+      failedLogins.push(at)
       log("desk login refused")
       return deskLoginPage(c, "Wrong user name or password.", 401)
     }

@@ -3,6 +3,7 @@
  * check on every state-changing POST, unguessable job references, returns that only the job's own signer may
  * trigger, and the security headers (issue 15, "apps/sample"; issue 12 §4).
  */
+import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as App from "../src/App.js"
 import * as Customers from "../src/Customers.js"
@@ -244,5 +245,40 @@ describe("session cookies", () => {
       expect(/;\s*Secure/.test(cookie), publicUrl).toBe(publicUrl.startsWith("https:"))
       store.close()
     }
+  })
+
+  it("slows down guessing the desk password: a few failures, then 429 naming the limit, even for the right one", async () => {
+    let clock = Date.parse("2026-12-06T10:00:00Z")
+    const store = Store.open(":memory:")
+    const unused = () => Promise.reject(new Error("not used by a login"))
+    const app = App.make({
+      store,
+      publicUrl: "http://127.0.0.1:3000",
+      now: () => new Date(clock),
+      desk: { user: "sender", password: Redacted.make("the-right-password") },
+      signing: {
+        create: unused,
+        newRedirectUrl: unused,
+        handleReturn: unused,
+        pades: unused,
+        watch: () => ({ stop: async () => {} }),
+        close: async () => {},
+      },
+    })
+    const attempt = (password: string) =>
+      app.fetch(
+        new Request("http://127.0.0.1:3000/desk/login", {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://127.0.0.1:3000" },
+          body: new URLSearchParams({ user: "sender", password }).toString(),
+        }),
+      )
+    for (let i = 0; i < App.deskLoginAttempts; i++) expect((await attempt(`guess-${i}`)).status).toBe(401)
+    const locked = await attempt("the-right-password")
+    expect(locked.status).toBe(429)
+    expect(await locked.text()).toContain("Too many failed logins: at most 5 in 15 minutes. Try again after 10:15 UTC.")
+    clock += App.deskLoginWindowMs
+    expect((await attempt("the-right-password")).status).toBe(303)
+    store.close()
   })
 })
