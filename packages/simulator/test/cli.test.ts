@@ -17,7 +17,21 @@ describe("signering-simulator CLI", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "sim-cli-"))
     const child = spawn(
       process.execPath,
-      ["--conditions=@signering/source", "--import", "tsx", cli, "--dir", dir, "--quiet", "--org", "123456785"],
+      [
+        "--conditions=@signering/source",
+        "--import",
+        "tsx",
+        cli,
+        "--dir",
+        dir,
+        "--quiet",
+        "--org",
+        "123456785",
+        "--long-term-storage",
+        "123456785",
+        "--confirmation-model",
+        "settles-change",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     )
     try {
@@ -33,6 +47,8 @@ describe("signering-simulator CLI", () => {
       const portal = /Signing portal: +(\S+)/.exec(out)?.[1]
       expect(api).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/api$/)
       expect(portal).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(/Outbox \(e-mail, SMS\): +(\S+)/.exec(out)?.[1]).toBe(`${portal}/portal/outbox`)
+      expect((await fetch(`${portal}/portal/outbox`)).status).toBe(200)
       const p12 = /PKCS#12: +(\S+)/.exec(out)?.[1]
       expect(p12).toBe(path.join(dir, "sender-123456785.p12"))
       expect(statSync(p12!).mode & 0o777).toBe(0o600)
@@ -67,5 +83,20 @@ describe("signering-simulator CLI", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve))
     expect(code).toBe(2)
     expect(err).toContain('--port must be a whole number ≥ 0, got "abc"')
+  })
+
+  it("refuses an unknown confirmation model, naming the option", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@signering/source", "--import", "tsx", cli, "--confirmation-model", "kind"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    )
+    let err = ""
+    child.stderr.on("data", (c: Buffer) => {
+      err += c.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve))
+    expect(code).toBe(2)
+    expect(err).toContain('--confirmation-model must be settles-job or settles-change, got "kind"')
   })
 })
