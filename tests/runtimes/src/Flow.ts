@@ -36,7 +36,12 @@ export const run = (argv: ReadonlyArray<string>, env: Record<string, string>): P
     execFile(
       argv[0]!,
       argv.slice(1),
-      { cwd: packageDir, env: { ...process.env, ...env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1" }, timeout: 120_000, maxBuffer: 16 << 20 },
+      {
+        cwd: packageDir,
+        env: { ...process.env, ...env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DO_NOT_TRACK: "1" },
+        timeout: 120_000,
+        maxBuffer: 16 << 20,
+      },
       (_error, stdout, stderr) => {
         const output = `${stdout}\n${stderr}`
         const result = /^RESULT (.*)$/m.exec(stdout)
