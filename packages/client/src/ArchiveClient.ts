@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import type { Endpoint, ValidationError } from "@signering/protocol"
+import type { Endpoint } from "@signering/protocol"
 import { ArchiveEndpoint } from "@signering/protocol"
 import { Context, Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
@@ -13,6 +13,7 @@ import type * as ClientOptions from "./ClientOptions.js"
 import type * as Environment from "./Environment.js"
 import * as Operations from "./internal/operations.js"
 import * as Pipeline from "./internal/pipeline.js"
+import type { StartupError } from "./internal/preflight.js"
 
 /**
  * The options of an archive client (shared by every client: see `ClientOptions.Options`). The default sender is the
@@ -101,7 +102,7 @@ export const methods = ["getPades", "getPadesBytes", "whoami", "clockOffset"] as
  * const archive = yield* ArchiveClient.make({ environment: Environment.production, sender })
  * ```
  */
-export const make = (options: Options): Effect.Effect<Service, ValidationError, HttpClient.HttpClient> =>
+export const make = (options: Options): Effect.Effect<Service, StartupError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const settings = yield* Operations.settingsFor("ArchiveClient", options)
     const endpoint = (documentId: unknown, download: DownloadOptions | undefined) =>
@@ -138,7 +139,7 @@ export const make = (options: Options): Effect.Effect<Service, ValidationError, 
  * const ArchiveLive = ArchiveClient.layer({ environment: Environment.production, sender }).pipe(Layer.provide(transport))
  * ```
  */
-export const layer = (options: Options): Layer.Layer<ArchiveClient, ValidationError, HttpClient.HttpClient> =>
+export const layer = (options: Options): Layer.Layer<ArchiveClient, StartupError, HttpClient.HttpClient> =>
   Layer.effect(ArchiveClient, make(options))
 
 /**

@@ -355,7 +355,11 @@ describe("configuration", () => {
         }).pipe(Effect.provide(h.transport.layer)),
       ),
     )
-    expect(error.issues.map((i) => i.path)).toEqual(["environment.apiRoot", "sender.organizationNumber", "retry.times"])
+    expect(error._tag === "ValidationError" && error.issues.map((i) => i.path)).toEqual([
+      "environment.apiRoot",
+      "sender.organizationNumber",
+      "retry.times",
+    ])
   })
 
   it("rejects durations that are not finite and positive", async () => {
@@ -368,7 +372,11 @@ describe("configuration", () => {
         }).pipe(Effect.provide(h.transport.layer)),
       ),
     )
-    expect(error.issues.map((i) => i.path)).toEqual(["timeouts.api", "timeouts.download", "retry.base"])
+    expect(error._tag === "ValidationError" && error.issues.map((i) => i.path)).toEqual([
+      "timeouts.api",
+      "timeouts.download",
+      "retry.base",
+    ])
   })
 
   it("rejects bad URL arguments and empty tokens before any request", async () => {

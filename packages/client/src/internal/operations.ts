@@ -18,16 +18,22 @@ import {
   type Settings,
   urlOf,
 } from "./pipeline.js"
+import { preflight, type StartupError } from "./preflight.js"
 
 const ORG = /^[0-9]{9}$/
 
-/** Checks options and builds the pipeline settings. */
+/** Checks options and the certificate (expiry, environment: see `preflight`), then builds the pipeline settings. */
 export const settingsFor = (
   name: string,
   options: ClientOptions.Options,
-): Effect.Effect<Settings, ValidationError, HttpClient.HttpClient> => {
+): Effect.Effect<Settings, StartupError, HttpClient.HttpClient> => {
   const problem = ClientOptions.validate(options)
-  return problem === undefined ? makeSettings(name, options) : Effect.fail(problem)
+  return problem === undefined
+    ? Effect.andThen(
+        preflight({ environment: options.environment, keystore: options.keystore, sender: options.sender }),
+        makeSettings(name, options),
+      )
+    : Effect.fail(problem)
 }
 
 /** The sender given, else the client's default; a `ValidationError` when neither is a 9-digit organization. */
@@ -144,11 +150,11 @@ export const whoami = (
 export const layerConfigFor =
   <I, S>(
     tag: Context.Key<I, S>,
-    make: (options: ClientOptions.Options) => Effect.Effect<S, ValidationError, HttpClient.HttpClient>,
+    make: (options: ClientOptions.Options) => Effect.Effect<S, StartupError, HttpClient.HttpClient>,
   ) =>
   (
     overrides?: Partial<ClientOptions.Options>,
-  ): Layer.Layer<I, ValidationError | Config.ConfigError, HttpClient.HttpClient> =>
+  ): Layer.Layer<I, StartupError | Config.ConfigError, HttpClient.HttpClient> =>
     Layer.effect(
       tag,
       Effect.gen(function* () {

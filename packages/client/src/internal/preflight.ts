@@ -1,8 +1,11 @@
-import type { DirectJob, Keystore, KeystoreError } from "@signering/protocol"
+import type { DirectJob, Keystore, KeystoreError, ValidationError } from "@signering/protocol"
 import { Keystore as KeystoreModule } from "@signering/protocol"
 import { Effect } from "effect"
 import type { Environment } from "../Environment.js"
 import * as TrustAnchors from "../TrustAnchors.js"
+
+/** How building a client can fail: bad options, or a certificate that cannot be used (checked before any request). */
+export type StartupError = ValidationError | KeystoreError | TrustAnchors.CertificateEnvironmentMismatch
 
 /** What the client checks once at start-up; `anchorSets` replaces the built-in sets in tests only. */
 export interface PreflightOptions {
