@@ -62,6 +62,20 @@ describe("portal create", () => {
     await drain()
   })
 
+  it("accepts the deprecated single-document manifest (title and non-sensitive title on the document)", async () => {
+    const manifest = portalManifestXml({}, h.orgA).replace(
+      /<title>[^<]*<\/title><documents><document ([^>]*)><title>[^<]*<\/title><\/document><\/documents>/,
+      "<document $1><title>Gammel avtale</title><nonsensitive-title>Avtale</nonsensitive-title></document>",
+    )
+    expect(manifest).toContain("<document href=")
+    expect(manifest).not.toContain("<documents>")
+    const reply = await postPortal(h, buildRequest(h.spec({ requestXml: portalRequestXml({}), manifestXml: manifest })))
+    expect(reply.status).toBe(200)
+    const jobId = xmlText(reply.text, "signature-job-id")!
+    expect(h.sim.outbox({ jobId })[0]?.text).toContain('"Avtale"')
+    await drain()
+  })
+
   it("refuses a manifest that breaks the schema, naming the problem", async () => {
     const manifest = portalManifestXml({}, h.orgA).replace("<signers>", "<signers><bogus/>")
     const reply = await postPortal(h, buildRequest(h.spec({ requestXml: portalRequestXml({}), manifestXml: manifest })))

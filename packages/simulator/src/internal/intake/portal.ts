@@ -226,17 +226,26 @@ const decodeManifest = (xml: Uint8Array): PortalIntakeManifest | string => {
     const organizationNumber = textContent(one(children(senderEl), "organization-number", "sender")).trim()
     if (!/^[0-9]{9}$/.test(organizationNumber)) invalid("organization-number must be 9 digits")
     const documentsEl = optional(c, "documents", el.localName)
-    if (documentsEl === undefined)
-      invalid("the manifest must have title and documents (the deprecated single document is not supported)")
-    const documents = children(documentsEl!).map((d) => {
-      if (d.localName !== "document") invalid(`element ${d.localName} is not expected in documents`)
+    // The deprecated single-document form: title, non-sensitive title and description sit on the document.
+    const legacy = optional(c, "document", el.localName)
+    if ((documentsEl === undefined) === (legacy === undefined))
+      invalid("the manifest must have either title and documents, or the deprecated single document")
+    const document = (d: Element) => {
       const href = attribute(d, "href") ?? invalid("document must have an href attribute")
       const mime = attribute(d, "mime") ?? invalid("document must have a mime attribute")
       if (href.length < 4 || href.length > 100) invalid("document href must be 4–100 characters long")
       if (mime.length < 1 || mime.length > 100) invalid("document mime must be 1–100 characters long")
       return { href, mime, title: text(one(children(d), "title", "document"), 1, 80)! }
-    })
+    }
+    const documents =
+      documentsEl === undefined
+        ? [document(legacy!)]
+        : children(documentsEl).map((d) => {
+            if (d.localName !== "document") invalid(`element ${d.localName} is not expected in documents`)
+            return document(d)
+          })
     if (documents.length < 1) invalid("documents must hold one or more document elements")
+    const texts = legacy === undefined ? c : children(legacy)
     const availability = optional(c, "availability", el.localName)
     const a = availability === undefined ? [] : children(availability)
     const secondsEl = optional(a, "available-seconds", "availability")
@@ -252,6 +261,7 @@ const decodeManifest = (xml: Uint8Array): PortalIntakeManifest | string => {
       "nonsensitive-title",
       "description",
       "documents",
+      "document",
       "required-authentication",
       "availability",
       "identifier-in-signed-documents",
@@ -259,9 +269,9 @@ const decodeManifest = (xml: Uint8Array): PortalIntakeManifest | string => {
     for (const x of c) if (!known.includes(x.localName)) invalid(`element ${x.localName} is not expected in manifest`)
     return {
       organizationNumber,
-      title: text(one(c, "title", el.localName), 1, 80)!,
-      nonsensitiveTitle: text(optional(c, "nonsensitive-title", el.localName), 1, 80),
-      description: text(optional(c, "description", el.localName), 0, 220),
+      title: text(one(texts, "title", el.localName), 1, 80)!,
+      nonsensitiveTitle: text(optional(texts, "nonsensitive-title", el.localName), 1, 80),
+      description: text(optional(texts, "description", el.localName), 0, 220),
       documents,
       signers: signerEls.map(signer),
       requiredAuthentication: oneOf(optional(c, "required-authentication", el.localName), ["3", "4"]),
