@@ -2,8 +2,6 @@
  * The sender portal as a Hono app: demo login, the customer's agreement, signing through the direct flow with the
  * status fetched when the browser comes back, and a sender desk for POLLING jobs.
  */
-import { createHash, timingSafeEqual } from "node:crypto"
-import { Redacted } from "effect"
 import { type Context, Hono } from "hono"
 import { deleteCookie, getCookie, setCookie } from "hono/cookie"
 import { csrf } from "hono/csrf"
@@ -11,6 +9,7 @@ import { HTTPException } from "hono/http-exception"
 import { secureHeaders } from "hono/secure-headers"
 import * as Contract from "./Contract.js"
 import * as Customers from "./Customers.js"
+import * as DeskLogin from "./DeskLogin.js"
 import * as Pin from "./Pin.js"
 import { type PollerState, referenceOf } from "./Poller.js"
 import * as PortalDesk from "./PortalDesk.js"
@@ -31,22 +30,13 @@ export interface AppOptions {
   /** One line per request and per step of a signing; never a token or a personal identification number. */
   readonly log?: (line: string) => void
   /** The sender desk's own login; without it the desk is closed (nobody can send from it). */
-  readonly desk?: DeskCredentials | undefined
+  readonly desk?: DeskLogin.DeskCredentials | undefined
   /** The portal flow (the portal desk); without it the portal desk says it is not configured. */
   readonly portal?: PortalSigningPort | undefined
   readonly portalPoller?: () => PollerState & { readonly running: boolean }
 }
 
-export interface DeskCredentials {
-  readonly user: string
-  readonly password: Redacted.Redacted<string>
-}
-
 const cookieName = "sample_session"
-/** Failed desk logins allowed per window before the desk login waits. */
-export const deskLoginAttempts = 5
-export const deskLoginWindowMs = 15 * 60_000
-const deskCookieName = "sample_desk"
 const nameLimit = 60
 
 /** Pages show the message of our own errors; anything else could carry details nobody should see. */
@@ -54,11 +44,6 @@ const describe = (error: unknown): string =>
   error instanceof SigningError ? error.message : "The signing service could not be reached. Try again in a moment."
 
 type Env = { Variables: { session: Session | undefined; desk: DeskSession | undefined } }
-
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest()
-
-/** Compares in constant time (over digests, so the lengths do not leak either). */
-const sameSecret = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected))
 
 /**
  * What the pages may load: only this app's own style sheet; never framed (clickjacking on the sign buttons); no
@@ -107,7 +92,7 @@ export const make = (options: AppOptions): Hono<Env> => {
   app.use("*", async (c, next) => {
     const id = getCookie(c, cookieName)
     c.set("session", id === undefined ? undefined : store.session(id))
-    const deskId = getCookie(c, deskCookieName)
+    const deskId = getCookie(c, DeskLogin.cookieName)
     c.set("desk", deskId === undefined || options.desk === undefined ? undefined : store.deskSession(deskId))
     await next()
     // The path only: a return URL's query holds the status query token.
@@ -471,59 +456,7 @@ export const make = (options: AppOptions): Hono<Env> => {
       error === undefined ? 200 : 400,
     )
 
-  const deskLoginPage = (c: Context<Env>, error?: string, status: 200 | 400 | 401 = 200) =>
-    c.html(
-      Views.deskLogin({ error, open: options.desk !== undefined, session: c.get("session") }),
-      error === undefined ? status : status === 200 ? 400 : status,
-    )
-
-  // The sender desk has its own login: it sends jobs in the organization's name and sees every signer's progress.
-
-  app.get("/desk/login", (c) => (c.get("desk") !== undefined ? c.redirect("/desk", 303) : deskLoginPage(c)))
-
-  // Guessing the desk password is slowed to a few tries per window. One counter for the desk (the app has a single
-  // sender login, and behind a proxy every client has the same address): a guesser can lock the sender out for a
-  // quarter of an hour, never in.
-  const failedLogins: Array<number> = []
-  app.post("/desk/login", async (c) => {
-    const credentials = options.desk
-    if (credentials === undefined) return deskLoginPage(c, "The sender desk is closed: no desk password is set.", 401)
-    const at = now().getTime()
-    while (failedLogins.length > 0 && failedLogins[0]! <= at - deskLoginWindowMs) failedLogins.shift()
-    if (failedLogins.length >= deskLoginAttempts) {
-      const until = new Date(failedLogins[0]! + deskLoginWindowMs).toISOString().slice(11, 16)
-      log("desk login refused: too many failed attempts")
-      return c.html(
-        Views.deskLogin({
-          error: `Too many failed logins: at most ${deskLoginAttempts} in ${deskLoginWindowMs / 60_000} minutes. Try again after ${until} UTC.`,
-          open: true,
-          session: c.get("session"),
-        }),
-        429,
-      )
-    }
-    const form = await c.req.parseBody()
-    const user = typeof form.user === "string" ? form.user : ""
-    const password = typeof form.password === "string" ? form.password : ""
-    // Both compared, always: which one was wrong is not told, nor how long it took to find out.
-    const userOk = sameSecret(user, credentials.user)
-    const passwordOk = sameSecret(password, Redacted.value(credentials.password))
-    if (!(userOk && passwordOk)) {
-      failedLogins.push(at)
-      log("desk login refused")
-      return deskLoginPage(c, "Wrong user name or password.", 401)
-    }
-    const session = store.createDeskSession(credentials.user)
-    setCookie(c, deskCookieName, session.id, cookieOptions)
-    return c.redirect("/desk", 303)
-  })
-
-  app.post("/desk/logout", (c) => {
-    const id = getCookie(c, deskCookieName)
-    if (id !== undefined) store.deleteDeskSession(id)
-    deleteCookie(c, deskCookieName, { path: "/" })
-    return c.redirect("/desk/login", 303)
-  })
+  DeskLogin.routes(app, { store, desk: options.desk, cookieOptions, now, log })
 
   app.get("/desk", (c) => (c.get("desk") === undefined ? c.redirect("/desk/login", 303) : deskPage(c)))
 

@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net"
 import { serve } from "@hono/node-server"
 import * as App from "./App.js"
+import type * as DeskLogin from "./DeskLogin.js"
 import * as Poller from "./Poller.js"
 import type { PortalSigningPort, SigningPort } from "./Signing.js"
 import { Store } from "./Store.js"
@@ -16,7 +17,7 @@ export interface ServerOptions {
   readonly poll?: boolean
   readonly log?: (line: string) => void
   /** The sender desk's login; without it the desk is closed. */
-  readonly desk?: App.DeskCredentials | undefined
+  readonly desk?: DeskLogin.DeskCredentials | undefined
   /** The portal flow: the portal desk, and a second polling worker on the portal queue. */
   readonly portal?: PortalSigningPort | undefined
 }

@@ -7,6 +7,7 @@ import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as App from "../src/App.js"
 import * as Customers from "../src/Customers.js"
+import * as DeskLogin from "../src/DeskLogin.js"
 import * as Headless from "../src/Headless.js"
 import type { SigningPort } from "../src/Signing.js"
 import { Store } from "../src/Store.js"
@@ -273,11 +274,11 @@ describe("session cookies", () => {
           body: new URLSearchParams({ user: "sender", password }).toString(),
         }),
       )
-    for (let i = 0; i < App.deskLoginAttempts; i++) expect((await attempt(`guess-${i}`)).status).toBe(401)
+    for (let i = 0; i < DeskLogin.deskLoginAttempts; i++) expect((await attempt(`guess-${i}`)).status).toBe(401)
     const locked = await attempt("the-right-password")
     expect(locked.status).toBe(429)
     expect(await locked.text()).toContain("Too many failed logins: at most 5 in 15 minutes. Try again after 10:15 UTC.")
-    clock += App.deskLoginWindowMs
+    clock += DeskLogin.deskLoginWindowMs
     expect((await attempt("the-right-password")).status).toBe(303)
     store.close()
   })
