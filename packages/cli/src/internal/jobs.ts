@@ -8,7 +8,6 @@ import { basename, extname } from "node:path"
 import { DirectClient } from "@signering/client"
 import type { DirectResponse } from "@signering/protocol"
 import { Effect, Layer, Redacted, Stream } from "effect"
-import { HttpClient } from "effect/http"
 import { type Connection, type ConnectionFlags, connect, runtimeLayer } from "./connection.js"
 import { CliFailure, ExitCode, formatBytes, type Io, print, progressLine, toJson } from "./output.js"
 
@@ -57,51 +56,22 @@ export interface WhoAmI {
   readonly onBehalfOf: string | null
 }
 
-/** "You are 123456785[, operating on behalf of 987654325]" → its parts. */
-export const parseWhoAmI = (text: string, organizationNumber: string): WhoAmI => {
-  const m = /You are (\d{9})(?:,? operating on behalf of (\d{9}))?/i.exec(text)
-  return {
-    text: text.trim(),
-    organizationNumber,
-    certificateOrganization: m?.[1] ?? null,
-    onBehalfOf: m?.[2] ?? null,
-  }
-}
-
 export const whoami = async (io: Io, flags: ConnectionFlags & { json?: boolean }): Promise<void> => {
   const connection = await connect(io, flags)
   const organizationNumber = connection.sender.organizationNumber
-  const url = `${connection.environment.apiRoot}/${organizationNumber}`
-  const program = Effect.gen(function* () {
-    const http = yield* HttpClient.HttpClient
-    const response = yield* http.get(url, { headers: { accept: "text/plain" } })
-    const text = yield* response.text
-    if (response.status !== 200) {
-      return yield* Effect.fail(
-        new CliFailure(
-          ExitCode.Refused,
-          `GET ${url} → ${response.status}: ${text.replace(/\s+/g, " ").trim().slice(0, 300)}`,
-          "UnexpectedResponse",
-        ),
-      )
-    }
-    return parseWhoAmI(text, organizationNumber)
-  }).pipe(Effect.timeout("30 seconds"), Effect.provide(connection.transport))
-  const answer = await Effect.runPromise(program.pipe(Effect.provide(runtimeLayer(io, flags.verbose)))).catch(
-    (error: unknown) => {
-      const tagged = error as { _tag?: string; reason?: { _tag?: string; cause?: unknown } }
-      if (tagged._tag === "HttpClientError" || tagged._tag === "TimeoutError") {
-        const cause = tagged.reason?.cause as { code?: string; message?: string } | undefined
-        throw new CliFailure(
-          ExitCode.Unreachable,
-          `GET ${url} failed: ${cause?.code ?? ""} ${cause?.message ?? (error as Error).message}`.trim(),
-          "TransportError",
-        )
-      }
-      throw error
-    },
+  const answer = await run(
+    io,
+    flags,
+    withClient((client) => client.whoami(organizationNumber)),
+    connection,
   )
-  print(io, flags.json === true, answer, () => [answer.text])
+  const result: WhoAmI = {
+    text: answer.text,
+    organizationNumber,
+    certificateOrganization: answer.certificateOrganization ?? null,
+    onBehalfOf: answer.onBehalfOf ?? null,
+  }
+  print(io, flags.json === true, result, () => [result.text])
 }
 
 export interface CreateFlags extends ConnectionFlags {
