@@ -1,10 +1,11 @@
 /**
- * One simulator and one client over mutual TLS (`NodeTlsTransport`), as a sender runs them, with everything a person
+ * One simulator and the sender's clients (direct and portal, one connection pool) over mutual TLS
+ * (`NodeTlsTransport`), as a sender runs them, with everything a person
  * could read captured for the secrets scan: the client's Effect log (every level), the simulator's request log and
  * the console.
  */
 import { randomBytes } from "node:crypto"
-import { DirectClient, Environment } from "@signering/client"
+import { DirectClient, Environment, PortalClient } from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import { DirectJob, Keystore } from "@signering/protocol"
 import { Simulator } from "@signering/simulator"
@@ -66,12 +67,15 @@ export interface World {
   readonly sim: Simulator.Instance
   readonly keystore: Keystore.Keystore
   readonly environment: Environment.Environment
-  readonly runtime: ManagedRuntime.ManagedRuntime<DirectClient.DirectClient, unknown>
-  readonly run: <A, E>(effect: Effect.Effect<A, E, DirectClient.DirectClient>) => Promise<A>
+  readonly runtime: ManagedRuntime.ManagedRuntime<Clients, unknown>
+  readonly run: <A, E>(effect: Effect.Effect<A, E, Clients>) => Promise<A>
   /** Every simulator request log entry (also kept for assertions: the simulator's own log is bounded). */
   readonly requests: Array<Simulator.RequestLogEntry>
   readonly close: () => Promise<void>
 }
+
+/** The services the world's runtime provides: both flows' clients, with the same options and transport. */
+export type Clients = DirectClient.DirectClient | PortalClient.PortalClient
 
 export interface WorldOptions {
   readonly simulator?: Simulator.Options
@@ -79,7 +83,10 @@ export interface WorldOptions {
   readonly connections?: number
 }
 
-/** Starts the simulator and a client for `ORG` over `NodeTlsTransport`; registers the PKI's secrets. */
+/**
+ * Starts the simulator and the clients for `ORG` (direct and portal, sharing one `NodeTlsTransport` pool and one
+ * client-side pacing) over `NodeTlsTransport`; registers the PKI's secrets.
+ */
 export const startWorld = async (options: WorldOptions = {}): Promise<World> => {
   captureConsole()
   const requests: Array<Simulator.RequestLogEntry> = []
@@ -106,20 +113,13 @@ export const startWorld = async (options: WorldOptions = {}): Promise<World> => 
     trustAnchors: [sim.pki.caCertificatePem],
   })
   const logger = Logger.make((entry) => capture("client log", Logger.formatLogFmt.log(entry)))
-  const layer = DirectClient.layer({
-    environment,
-    keystore,
-    sender: { organizationNumber: ORG },
-    ...options.client,
-  }).pipe(
+  const clientOptions = { environment, keystore, sender: { organizationNumber: ORG }, ...options.client }
+  const layer = Layer.mergeAll(DirectClient.layer(clientOptions), PortalClient.layer(clientOptions)).pipe(
     Layer.provide(NodeTlsTransport.layer({ keystore, environment, connections: options.connections ?? 50 })),
     Layer.provideMerge(Logger.layer([logger])),
     Layer.provideMerge(Layer.succeed(References.MinimumLogLevel)("All")),
   )
-  const runtime = ManagedRuntime.make(layer) as unknown as ManagedRuntime.ManagedRuntime<
-    DirectClient.DirectClient,
-    unknown
-  >
+  const runtime = ManagedRuntime.make(layer) as unknown as ManagedRuntime.ManagedRuntime<Clients, unknown>
   return {
     sim,
     keystore,
