@@ -3,7 +3,7 @@
 // `@example` in the JSDoc of the published packages. An example is a fragment, so each becomes a module:
 // - the public names of every @signering package and of `effect` are imported, unless the example imports or
 //   declares the name itself;
-// - an example with its own generator or exports stays at module level, one that uses `yield*` runs inside
+// - an example with its own generator, exports or `declare`s stays at module level, one that uses `yield*` runs inside
 //   `Effect.gen`, any other inside an async function;
 // - a name the example leaves to the reader (`keystore`, `input`, `handle`) is declared as `any`, found by asking
 //   the compiler which names it cannot find. Everything the example says about this project's API is still
@@ -129,7 +129,7 @@ const render = (example, unknown) => {
   ].join("\n")
   let head
   let tail
-  if (/^\s*export\s/m.test(rest) || /function\s*\*/.test(rest)) {
+  if (/^\s*(?:export|declare)\s/m.test(rest) || /function\s*\*/.test(rest)) {
     // A whole module, or one with its own generators: module level (top-level `await` works there).
     head = ""
     tail = ""
