@@ -42,12 +42,16 @@ import type { DecodeError } from "./ProtocolError.js"
 export const namespace = signeringNamespace
 
 /**
- * Limits for the decoders: `maxBytes` (default 16 MiB) and `maxDepth` (element nesting, default 64).
+ * Limits for the decoders, each refused as a `DecodeError` with reason `TooLarge` naming it: `maxBytes` (default
+ * 16 MiB; a string counts as its UTF-8 bytes), `maxDepth` (element nesting, default 64), `maxAttributes` and
+ * `maxNamespaceDeclarations` (per element, default 64 each) and `maxNodes` (elements, comments, CDATA sections and
+ * processing instructions per document, default 10 000). They bound the decoders' time, which is linear in the
+ * input: decoding is synchronous, so no timeout could stop it. A decoded message also lists at most 100 signers.
  *
  * @example
  * ```ts
  * import { DirectXml } from "@signering/protocol"
- * DirectXml.decodeJobStatusResponse(body, { maxBytes: 1024 * 1024 })
+ * DirectXml.decodeJobStatusResponse(body, { maxBytes: 1024 * 1024, maxNodes: 1_000 })
  * ```
  * @since 0.1.0
  */
