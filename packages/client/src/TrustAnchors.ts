@@ -266,7 +266,9 @@ export class CertificateEnvironmentMismatch extends Data.TaggedError("Certificat
 
 /**
  * Fails with {@link CertificateEnvironmentMismatch} when `chain` (leaf first) was issued by the other built-in set
- * than the one `target` accepts; an unknown issuer passes (a custom environment, the simulator).
+ * than the one `target` accepts; an unknown issuer passes (the simulator's PKI). Only the built-in environments are
+ * checked: a `custom` environment's `certificates` is a default (`test`), not a fact, and it may well front
+ * production (a proxy), so its certificate is classified but never refused.
  *
  * @example
  * ```ts
@@ -279,7 +281,9 @@ export const checkEnvironment = (
   sets: AnchorSets = builtInSets,
 ): Effect.Effect<CertificateEnvironment | "unknown", CertificateEnvironmentMismatch> =>
   Effect.flatMap(classify(chain, sets), (environment) => {
-    if (environment === "unknown" || environment === target.certificates) return Effect.succeed(environment)
+    if (environment === "unknown" || environment === target.certificates || target.name === "custom") {
+      return Effect.succeed(environment)
+    }
     const leaf = parse(chain[0]!)
     return Effect.fail(
       new CertificateEnvironmentMismatch({

@@ -163,6 +163,9 @@ describe("TrustAnchors.classify", () => {
       expect(yield* TrustAnchors.checkEnvironment([pki.senders[0]!.certificateDer], Environment.difitest, sets)).toBe(
         "test",
       )
+      // A custom environment (a proxy, the simulator) is never refused: its `certificates` is only a default.
+      const custom = Environment.custom({ apiRoot: "https://proxy.example/api", certificates: "production" })
+      expect(yield* TrustAnchors.checkEnvironment([pki.senders[0]!.certificateDer], custom, sets)).toBe("test")
     }),
   )
 })
