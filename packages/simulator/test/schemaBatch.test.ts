@@ -8,6 +8,7 @@ import {
   splitBatchOutput,
   validateAlone,
   validateDirect,
+  validatePortal,
   validateTogether,
   validationStats,
   type XmlFile,
@@ -121,6 +122,24 @@ describe("batched schema validation", () => {
     expect(validationStats.runs - before.runs).toBeLessThan(requests.length)
     for (const [i, r] of requests.entries()) {
       expect(results[i]).toEqual(await validateAlone(r.files))
+    }
+  })
+
+  it("batches per schema when direct and portal validations arrive interleaved", async () => {
+    // Direct files against portal.xsd are invalid there: a verdict of its own all the same, to compare with.
+    const requests = mixedRequests("i").flatMap((r) => [
+      { files: r.files, schema: "direct.xsd" as const },
+      { files: r.files, schema: "portal.xsd" as const },
+    ])
+    const before = { ...validationStats }
+    const results = await Promise.all(
+      requests.map((r) => (r.schema === "direct.xsd" ? validateDirect(r.files) : validatePortal(r.files))),
+    )
+    // Interleaved, a batch that stopped at the other flow's first request would run one or two at a time.
+    expect(validationStats.runs - before.runs).toBeLessThanOrEqual(4)
+    expect(validationStats.fallbacks).toBe(before.fallbacks)
+    for (const [i, r] of requests.entries()) {
+      expect(results[i]).toEqual(await validateAlone(r.files, r.schema))
     }
   })
 

@@ -251,12 +251,17 @@ const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch: Array<Queued> = [queue.shift()!]
       let bytes = sizeOf(batch[0]!.files)
-      // One schema per run: a batch takes the requests of the first one's flow.
-      while (queue.length > 0 && batch.length < MAX_BATCH_REQUESTS && queue[0]!.schema === batch[0]!.schema) {
-        const size = sizeOf(queue[0]!.files)
+      // One schema per run: a batch takes the queued requests of the first one's flow, also those queued behind the
+      // other flow's (mixed traffic would otherwise cut the batches into runs of one or two).
+      for (let i = 0; i < queue.length && batch.length < MAX_BATCH_REQUESTS; ) {
+        if (queue[i]!.schema !== batch[0]!.schema) {
+          i++
+          continue
+        }
+        const size = sizeOf(queue[i]!.files)
         if (bytes + size > MAX_BATCH_BYTES) break
         bytes += size
-        batch.push(queue.shift()!)
+        batch.push(...queue.splice(i, 1))
       }
       await runBatch(batch)
     }
