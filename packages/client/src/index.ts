@@ -51,5 +51,6 @@ export {
   type PromisePortalClient,
 } from "./promise.js"
 export * as RateLimiter from "./RateLimiter.js"
+export * as TransportFailure from "./TransportFailure.js"
 export * as TrustAnchors from "./TrustAnchors.js"
 export { CertificateEnvironmentMismatch } from "./TrustAnchors.js"

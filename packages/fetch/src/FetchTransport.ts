@@ -15,7 +15,8 @@
 import { ServerIdentityError } from "@signering/client"
 import { OrganizationNumber } from "@signering/protocol"
 import { Data, Effect, Layer, Redacted } from "effect"
-import { FetchHttpClient, type HttpClient } from "effect/http"
+import { FetchHttpClient, HttpClient } from "effect/http"
+import { mapFailure } from "./internal/failure.js"
 import { currentRuntime, type Runtime } from "./internal/runtime.js"
 
 /**
@@ -53,8 +54,9 @@ export interface Options {
  * Provides `HttpClient` over a `fetch`. Requests and responses stream
  * (request streams use `duplex: "half"`), interruption aborts the fetch, and a
  * failed fetch becomes `HttpClientError` with a `TransportError` reason whose
- * `cause` is the runtime's error (on Node `TypeError("fetch failed")` with the
- * socket or TLS error as its `cause`), which the client classifies.
+ * `cause` is the client port's `TransportFailure` (connect, handshake, identity,
+ * timeout, aborted or closed early), carrying the runtime's error (on Node
+ * `TypeError("fetch failed")` with the socket or TLS error) as its own `cause`.
  *
  * The adapter adds no timeout and no retry; the client owns both.
  *
@@ -83,7 +85,11 @@ export interface Options {
 export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient> =>
   // effect's fetch client reads both from the context it was built in.
   Layer.provide(
-    FetchHttpClient.layer,
+    // Failures leave as the client port's TransportFailure: this adapter maps its runtime's codes.
+    Layer.effect(
+      HttpClient.HttpClient,
+      Effect.map(HttpClient.HttpClient, (client) => HttpClient.transformResponse(client, Effect.mapError(mapFailure))),
+    ).pipe(Layer.provide(FetchHttpClient.layer)),
     Layer.mergeAll(
       Layer.sync(FetchHttpClient.Fetch, () => (options.fetch ?? globalThis.fetch) as typeof globalThis.fetch),
       Layer.succeed(FetchHttpClient.RequestInit, (options.requestInit ?? {}) as globalThis.RequestInit),

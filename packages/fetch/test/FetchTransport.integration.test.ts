@@ -123,7 +123,10 @@ const fetchCause = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(failureOf(effect), (error) => {
     const reason = (error as HttpClientError.HttpClientError).reason
     expect(reason._tag).toBe("TransportError")
-    const outer = (reason as HttpClientError.TransportError).cause as TypeError
+    // The adapter reports the port's TransportFailure; the runtime's error is its cause.
+    const failure = (reason as HttpClientError.TransportError).cause as { _tag: string; cause: unknown }
+    expect(failure._tag).toBe("TransportFailure")
+    const outer = failure.cause as TypeError
     expect(outer).toBeInstanceOf(TypeError)
     return outer.cause as Error & { code?: string }
   })

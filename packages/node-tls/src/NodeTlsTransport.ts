@@ -14,6 +14,7 @@ import { TrustAnchors } from "@signering/client"
 import { Clock, Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { HttpClient, HttpClientError } from "effect/http"
 import { Agent, type Dispatcher, ProxyAgent } from "undici"
+import { toTransportFailure } from "./internal/failure.js"
 import { loadCertificates, PemProblem } from "./internal/pem.js"
 import { UndiciResponse } from "./internal/undiciResponse.js"
 import { checkServerIdentity, POSTEN_ORGANIZATION_NUMBER } from "./ServerIdentity.js"
@@ -400,8 +401,11 @@ export const makeDispatcher = (options: Options): Effect.Effect<Dispatcher, Tran
     )
   })
 
+// The cause is the port's TransportFailure (undici's codes are mapped here, in the adapter that knows them).
 const transportError = (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0], cause: unknown) =>
-  new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.TransportError({ request, cause: toTransportFailure(cause) }),
+  })
 
 // undici also streams any async iterable, which its types do not list.
 type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined> | AsyncIterable<Uint8Array>
@@ -409,8 +413,9 @@ type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined> | Asyn
 /**
  * An `HttpClient` that sends every request through `dispatcher`. Failures
  * before a response arrives become `HttpClientError` with a `TransportError`
- * reason whose `cause` is undici's (or Node's TLS) error, untouched, so the
- * client can tell connect, handshake, identity and closed-early failures apart.
+ * reason whose `cause` is a `TransportFailure` (the client's port: connect,
+ * handshake, identity, timeout, aborted or closed early) carrying undici's (or
+ * Node's TLS) error as its own `cause`.
  *
  * @example
  * ```ts

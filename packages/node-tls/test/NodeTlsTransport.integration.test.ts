@@ -104,7 +104,10 @@ const transportCause = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     expect(error).toBeInstanceOf(HttpClientError.HttpClientError)
     const reason = (error as HttpClientError.HttpClientError).reason
     expect(reason._tag).toBe("TransportError")
-    return (reason as HttpClientError.TransportError).cause as Error & { code?: string }
+    // The adapter reports the port's TransportFailure; undici's (or Node's) error is its cause.
+    const failure = (reason as HttpClientError.TransportError).cause as { _tag: string; cause: unknown }
+    expect(failure._tag).toBe("TransportFailure")
+    return failure.cause as Error & { code?: string }
   })
 
 describe("NodeTlsTransport over mutual TLS", () => {
@@ -454,7 +457,7 @@ describe("NodeTlsTransport.layerConfig", () => {
         ),
       )
       const reason = (wrongOrganization as HttpClientError.HttpClientError).reason as HttpClientError.TransportError
-      expect(reason.cause).toBeInstanceOf(ServerIdentity.ServerIdentityError)
+      expect((reason.cause as { cause: unknown }).cause).toBeInstanceOf(ServerIdentity.ServerIdentityError)
       const missing = yield* Effect.flip(
         Effect.scoped(Layer.build(NodeTlsTransport.layerConfig({ keystore: credentials() }))).pipe(withEnv({})),
       )

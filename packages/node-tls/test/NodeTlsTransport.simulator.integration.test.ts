@@ -28,7 +28,10 @@ const transportCause = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.flip(effect), (error) => {
     const reason = (error as HttpClientError.HttpClientError).reason
     expect(reason._tag).toBe("TransportError")
-    return (reason as HttpClientError.TransportError).cause as Error & { code?: string }
+    // The adapter reports the port's TransportFailure; undici's (or Node's) error is its cause.
+    const failure = (reason as HttpClientError.TransportError).cause as { _tag: string; cause: unknown }
+    expect(failure._tag).toBe("TransportFailure")
+    return failure.cause as Error & { code?: string }
   })
 
 describe("NodeTlsTransport against the simulator", () => {

@@ -5,6 +5,7 @@ import { FetchHttpClient, HttpClient } from "effect/http"
 import { type Agent, fetch as undiciFetch } from "undici"
 import { ServerIdentityError } from "../../src/ClientError.js"
 import { causeChain, classifyTransportFailure } from "../../src/internal/transportFailure.js"
+import * as TransportFailure from "../../src/TransportFailure.js"
 
 const env = { environment: "difitest", apiRoot: "https://api.difitest.signering.posten.no/api" }
 
@@ -123,11 +124,17 @@ describe("classifyTransportFailure", () => {
     expect(classifyTransportFailure(later, env).reason).toBe("ClosedEarly")
   })
 
-  it("aborts and undici timeouts", () => {
+  it("aborts; an adapter's library codes come from the adapter, as a TransportFailure in the cause chain", () => {
     expect(classifyTransportFailure(new DOMException("aborted", "AbortError"), env).reason).toBe("Aborted")
-    expect(
-      classifyTransportFailure(Object.assign(new Error("h"), { code: "UND_ERR_HEADERS_TIMEOUT" }), env).reason,
-    ).toBe("Timeout")
+    const undiciTimeout = Object.assign(new Error("h"), { code: "UND_ERR_HEADERS_TIMEOUT" })
+    // The client does not know undici's codes: unknown means "the connection broke", never "nothing was sent".
+    expect(classifyTransportFailure(undiciTimeout, env).reason).toBe("ClosedEarly")
+    const mapped = TransportFailure.fromCause(undiciTimeout, { timeout: ["UND_ERR_HEADERS_TIMEOUT"] })
+    expect(mapped.reason).toBe("Timeout")
+    const wrapped = { _tag: "HttpClientError", reason: { _tag: "TransportError", cause: mapped } }
+    const classified = classifyTransportFailure(wrapped, env)
+    expect(classified.reason).toBe("Timeout")
+    expect(classified.code).toBe("UND_ERR_HEADERS_TIMEOUT")
   })
 
   it("unknown shapes are ClosedEarly (never taken for 'nothing was sent')", () => {
