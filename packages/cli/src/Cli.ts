@@ -22,8 +22,8 @@ Exit codes:
   0    success
   1    unexpected failure
   2    usage error (unknown command or option, missing argument, a file that would be overwritten)
-  3    configuration or certificate problem (SIGNERING_* variables, keystore, passphrase, trust anchors,
-       an expired certificate or one for the other environment)
+  3    configuration, certificate or input problem (SIGNERING_* variables, keystore, passphrase, trust
+       anchors, an expired certificate or one for the other environment, a job input the library refuses)
   4    the service could not be reached (connection, TLS handshake, server identity, timeout)
   5    the service refused the request or answered with an error
   130  interrupted`

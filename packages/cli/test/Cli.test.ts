@@ -133,7 +133,7 @@ describe("signering --help and usage errors", () => {
     for (const command of ["cert", "whoami", "create", "status", "poll", "download", "confirm", "simulator"]) {
       expect(top.stdout).toContain(command)
     }
-    expect(top.stdout).toMatch(/Exit codes:[\s\S]*3 +configuration or certificate problem/)
+    expect(top.stdout).toMatch(/Exit codes:[\s\S]*3 +configuration, certificate or input problem/)
     const create = await signering(["create", "--help"])
     expect(create.code).toBe(0)
     expect(create.stdout).toContain("--signer <pin...>")
@@ -301,6 +301,19 @@ describe("signering create → status → poll → download → confirm", () => 
     const wrongToken = await signering(["status", job.statusUrl, "--token", "not-a-token"], env)
     expect(wrongToken.code).toBe(5)
     expect(wrongToken.stderr).not.toContain("not-a-token")
+  })
+
+  it("a job input the library refuses exits 3 before any request, without echoing the number", async () => {
+    const before = sim.requestLog().length
+    const bad = "01017012345"
+    const result = await signering(
+      ["create", "--title", "T", "--pdf", join(dir, "contract.pdf"), "--signer", bad, "--exit-url", "https://e.no/x"],
+      env,
+    )
+    expect(result.code).toBe(3)
+    expect(result.stderr).toMatch(/personalIdentificationNumber/)
+    expect(result.stderr).not.toContain(bad)
+    expect(sim.requestLog().length).toBe(before)
   })
 
   it("poll --follow waits for the permitted poll time and prints each change as one JSON line; Ctrl+C ends it", async () => {

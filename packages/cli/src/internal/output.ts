@@ -16,8 +16,8 @@ export interface Io {
 
 /**
  * Exit codes, documented in the README:
- * 0 success, 1 unexpected failure, 2 usage error, 3 configuration or certificate problem, 4 the service could not be
- * reached (connection, TLS, timeout), 5 the service refused or answered with an error, 130 interrupted.
+ * 0 success, 1 unexpected failure, 2 usage error, 3 configuration, certificate or input problem, 4 the service could
+ * not be reached (connection, TLS, timeout), 5 the service refused or answered with an error, 130 interrupted.
  */
 export const ExitCode = {
   Ok: 0,
