@@ -11,6 +11,7 @@ import { type PollerState, referenceOf } from "./Poller.js"
 import * as PortalViews from "./PortalViews.js"
 import { type PortalSigningPort, SigningError } from "./Signing.js"
 import type { DeskSession, Session, Store } from "./Store.js"
+import { testHold } from "./TestHold.js"
 
 type Env = { Variables: { session: Session | undefined; desk: DeskSession | undefined } }
 
@@ -106,6 +107,7 @@ export const routes = (
         document: { title, bytes: contract },
         signers: entered.map((s, i) => ({ pin: s.pin, email: s.email, order: i + 1 })),
       })
+      await testHold("portal-before-store")
       store.markCreated(id, {
         signatureJobId: created.signatureJobId,
         cancellationUrl: created.cancellationUrl,

@@ -67,6 +67,7 @@ const waitFor = async <A>(what: string, probe: () => A | undefined, timeoutMs = 
 
 interface Row {
   readonly id: number
+  readonly flow: string
   readonly ref: string
   readonly status: string
   readonly signature_job_id: string | null
@@ -79,7 +80,7 @@ const rows = (): ReadonlyArray<Row> => {
   try {
     return db
       .prepare(
-        `SELECT id, ref, status, signature_job_id,
+        `SELECT id, flow, ref, status, signature_job_id,
            EXISTS (SELECT 1 FROM signed_documents d WHERE d.job_id = jobs.id) AS signed FROM jobs ORDER BY id`,
       )
       .all() as Array<Row>
@@ -96,6 +97,21 @@ const deskBrowser = async (url: string) => {
   return { b, desk }
 }
 
+/**
+ * A portal signer: logs in at the simulator's portal pages (simulated ID-porten) and signs the one job waiting there.
+ * The test does not know the service's job id (the app never stored it): the signer's own list shows the job.
+ */
+const signInPortal = async (pin: string) => {
+  const b = new Headless.Browser({ signal: AbortSignal.timeout(30_000) })
+  let page = await b.request(new URL("/portal/login", simulator.portalUrl))
+  page = await b.submit(page, "Log in", { pin })
+  const href = /href="(\/portal\/jobs\/\d+)"/.exec(page.text)?.[1]
+  expect(href, "the portal job in the signer's list").toBeDefined()
+  page = await b.request(new URL(href!, simulator.portalUrl))
+  page = await b.submit(page, "Sign")
+  expect(page.text).toContain('data-status="SIGNED"')
+}
+
 /** Signs (or rejects) as the job's first signer: the desk's "Sign as", then the simulator's portal page. */
 const act = async (url: string, ref: string, action: "Sign" | "Reject") => {
   const { b } = await deskBrowser(url)
@@ -110,33 +126,41 @@ describe("the sample app killed mid-flow", () => {
   it("loses no job and creates none twice; every job reaches its final status", async () => {
     const signers = Customers.demo.slice(0, 3).map((c) => `${c.name}, ${c.pin}`)
 
-    // 1. Killed right after a create: the service has the job, the browser never got its answer.
-    app = await startApp("after-create")
+    // 1. Killed right after a direct create (the service has the job, the browser never got its answer), while a
+    //    portal create waits between the service's answer and storing it (only its reference can find it again).
+    app = await startApp("after-create,portal-before-store")
     const first = await deskBrowser(app.url)
     const sending = first.b
       .submit(first.desk, "Send", { signers: signers.join("\n"), mode: "separately" })
       .catch(() => undefined)
-    await waitFor("the app to hold after the create", () => (held().includes("after-create") ? true : undefined))
+    const portalDesk = await first.b.request(new URL("/portal-desk", app.url))
+    const sendingPortal = first.b.submit(portalDesk, "Send for signing").catch(() => undefined)
+    await waitFor("the app to hold after both creates", () =>
+      held().includes("after-create") && held().includes("portal-before-store") ? true : undefined,
+    )
     await app.kill("SIGKILL")
-    await sending
+    await Promise.all([sending, sendingPortal])
     expect(simulator.creations()).toBe(1)
+    expect(simulator.portalCreations()).toBe(1)
 
     // 2. Restarted: the job is there, nothing is sent again by itself. Two more jobs, then the first is signed and
     //    the app is killed inside the handler of its COMPLETED change (PDF stored, status not, not confirmed).
     app = await startApp("handler")
-    let jobs = rows()
+    const portalJob = rows().find((j) => j.flow === "PORTAL")!
+    expect(portalJob).toMatchObject({ status: "CREATING", signature_job_id: null })
+    let jobs = rows().filter((j) => j.flow === "POLLING")
     expect(jobs).toHaveLength(1)
     expect(jobs[0]).toMatchObject({ status: "IN_PROGRESS" })
     expect(jobs[0]!.signature_job_id).not.toBeNull()
     const second = await deskBrowser(app.url)
     await second.b.submit(second.desk, "Send", { signers: signers.slice(1).join("\n"), mode: "separately" })
     expect(simulator.creations()).toBe(3)
-    jobs = rows()
+    jobs = rows().filter((j) => j.flow === "POLLING")
     expect(jobs.map((j) => j.status)).toEqual(["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS"])
     await act(app.url, jobs[0]!.ref, "Sign")
     await waitFor("the handler to hold", () => (held().includes("handler") ? true : undefined))
     await app.kill("SIGKILL")
-    expect(rows()[0]).toMatchObject({ status: "IN_PROGRESS" })
+    expect(rows().find((j) => j.id === jobs[0]!.id)).toMatchObject({ status: "IN_PROGRESS" })
     const firstJob = jobs[0]!.signature_job_id!
     expect(simulator.confirmations().get(firstJob) ?? 0).toBe(0)
 
@@ -145,6 +169,12 @@ describe("the sample app killed mid-flow", () => {
     app = await startApp()
     await act(app.url, jobs[1]!.ref, "Sign")
     await act(app.url, jobs[2]!.ref, "Reject")
+    // The portal job's signers sign in order; its first change finds the job by its reference.
+    await signInPortal(Customers.demo[0]!.pin)
+    await waitFor("the second portal signer's turn", () =>
+      rows().find((j) => j.id === portalJob.id)?.signature_job_id !== null ? true : undefined,
+    )
+    await signInPortal(Customers.demo[1]!.pin)
     const final = await waitFor(
       "every job to reach its final status in the app's store",
       () => {
@@ -153,16 +183,18 @@ describe("the sample app killed mid-flow", () => {
       },
       requeueDelayMs + 20_000,
     )
-    expect(final.map((j) => [j.status, j.signed])).toEqual([
-      ["COMPLETED_SUCCESSFULLY", 1],
-      ["COMPLETED_SUCCESSFULLY", 1],
-      ["FAILED", 0],
+    expect(final.map((j) => [j.flow, j.status, j.signed])).toEqual([
+      ["POLLING", "COMPLETED_SUCCESSFULLY", 1],
+      ["PORTAL", "COMPLETED_SUCCESSFULLY", 1],
+      ["POLLING", "COMPLETED_SUCCESSFULLY", 1],
+      ["POLLING", "FAILED", 0],
     ])
     // Each final change confirmed (once it was stored); no job created twice, none unknown to the app.
-    await waitFor("the confirmations", () => (simulator.confirmations().size === 3 ? true : undefined))
+    await waitFor("the confirmations", () => (simulator.confirmations().size === 4 ? true : undefined))
     for (const j of final) expect(simulator.confirmations().get(j.signature_job_id!)).toBeGreaterThanOrEqual(1)
     expect(simulator.creations()).toBe(3)
-    expect(new Set(final.map((j) => j.signature_job_id)).size).toBe(3)
+    expect(simulator.portalCreations()).toBe(1)
+    expect(new Set(final.map((j) => j.signature_job_id)).size).toBe(4)
     await app.kill("SIGTERM")
     app = undefined
   }, 60_000)

@@ -77,8 +77,10 @@ export interface SimulatorProcess extends Running {
   readonly serverOrganizationNumber: string
   readonly pkcs12File: string
   readonly passphraseFile: string
-  /** Jobs the simulator created (its own log: one `200` per create). */
+  /** Direct jobs the simulator created (its own log: one `200` per create). */
   readonly creations: () => number
+  /** Portal jobs the simulator created. */
+  readonly portalCreations: () => number
   /** Confirmations the simulator accepted, per service job id. */
   readonly confirmations: () => ReadonlyMap<string, number>
 }
@@ -116,10 +118,14 @@ export const startSimulator = async (options: {
     pkcs12File: field("PKCS#12"),
     passphraseFile: field("PKCS#12 passphrase"),
     creations: () => lines().filter((l) => /\sPOST\s+200 \/api\/\d+\/direct\/signature-jobs\s/.test(l)).length,
+    portalCreations: () => lines().filter((l) => /\sPOST\s+200 \/api\/\d+\/portal\/signature-jobs\s/.test(l)).length,
     confirmations: () => {
       const counts = new Map<string, number>()
       for (const l of lines()) {
-        const id = /\sPOST\s+200 \/api\/\d+\/direct\/signature-jobs\/(\d+)\/complete\s/.exec(l)?.[1]
+        const id =
+          /\sPOST\s+200 \/api\/\d+\/(?:direct|portal)\/signature-jobs\/(\d+)(?:\/changes\/\d+)?\/complete\s/.exec(
+            l,
+          )?.[1]
         if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1)
       }
       return counts
