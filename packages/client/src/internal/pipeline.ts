@@ -1,146 +1,40 @@
 /**
  * The request pipeline every client executes its endpoints through (like effect's `internal/httpClient.ts`):
  * follow-up URL checks, headers, rate limit, per-attempt timeout, retry classes, bounded body reads, error mapping
- * from status + `error` body, redaction, the clock offset from `Date`, a span and one log line; downloads streamed
- * or collected. It reads only its `Settings`, never a client's locals.
+ * (`failure.ts`), the clock offset from `Date`, a span and one log line; downloads streamed or collected. It reads
+ * only its `Settings` (`settings.ts`), never a client's locals.
  */
 import type { Endpoint } from "@signering/protocol"
-import { DirectXml, ValidationError } from "@signering/protocol"
-import { Context, Duration, Effect, Redacted, Stream } from "effect"
-import type { HttpClientError, HttpClientResponse } from "effect/http"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { ValidationError } from "@signering/protocol"
+import { Duration, Effect, Stream } from "effect"
+import type { HttpClientResponse } from "effect/http"
+import { HttpClientRequest } from "effect/http"
 import {
-  BrokerNotAuthorized,
   type ClientError,
-  DocumentsNotDeletable,
-  InvalidStatusQueryToken,
-  JobCannotBeCancelled,
-  RateLimited,
   RefusedUrl,
   type RequestContext,
-  SigningCeremonyNotCompleted,
-  TooEagerPolling,
   TransportError,
   UnexpectedResponse,
 } from "../ClientError.js"
-import type * as ClientOptions from "../ClientOptions.js"
-import type * as Environment from "../Environment.js"
-import * as RateLimiter from "../RateLimiter.js"
+import {
+  failure,
+  isHttpClientError,
+  isRetryable,
+  type Refine,
+  readBounded,
+  refineByOperation,
+  timeoutError,
+  transportError,
+} from "./failure.js"
 import { NEXT_PERMITTED_POLL_TIME, parsePollTime } from "./pollTime.js"
-import { maskServerText, maskUrl } from "./redact.js"
-import { classifyTransportFailure, hints } from "./transportFailure.js"
-import { userAgent } from "./userAgent.js"
+import { maskUrl } from "./redact.js"
+import type { Settings } from "./settings.js"
 
-const DEFAULT_API_TIMEOUT = Duration.seconds(30)
-const DEFAULT_DOWNLOAD_TIMEOUT = Duration.seconds(120)
-const DEFAULT_DOWNLOAD_TOTAL = Duration.minutes(30)
-const DEFAULT_MISSING_POLL_DELAY = Duration.seconds(60)
-const DEFAULT_DOWNLOAD_BYTES = 64 * 1024 * 1024
-const DEFAULT_RESPONSE_BYTES = 16 * 1024 * 1024
-const DOS_BLOCK = Duration.seconds(30)
+export type { Refine } from "./failure.js"
+export { type ClockWatch, makeSettings, type Settings } from "./settings.js"
+
 const MAX_BACKOFF = Duration.seconds(30)
 const CLOCK_WARNING_MS = 2_000
-
-/** What the clock watch has measured: server time minus local time, from the `Date` header of answers. */
-export interface ClockWatch {
-  offsetMs: number | undefined
-  warned: boolean
-}
-
-/** Everything the pipeline reads. Built once per client by {@link makeSettings}. */
-export interface Settings {
-  /** Span name prefix: `DirectClient`, `PortalClient`, `ArchiveClient`. */
-  readonly name: string
-  readonly http: HttpClient.HttpClient
-  readonly environment: Environment.Environment
-  readonly apiRoot: string
-  readonly userAgent: string
-  readonly apiTimeout: Duration.Duration
-  readonly downloadTimeout: Duration.Duration
-  readonly downloadTotal: Duration.Duration
-  readonly missingPollDelay: Duration.Duration
-  readonly retryTimes: number
-  readonly retryBase: Duration.Duration
-  readonly maxDownloadBytes: number
-  readonly maxResponseBytes: number
-  /** Origins follow-up URLs may point to: the API root's plus `allowedOrigins`. */
-  readonly origins: ReadonlySet<string>
-  /** Plain http follow-ups are allowed only when the environment itself is plain http (a test server). */
-  readonly allowHttp: boolean
-  readonly rateLimiter: RateLimiter.RateLimiter | undefined
-  readonly defaultOrganization: string | undefined
-  readonly clock: ClockWatch
-  /** Download streams handed out and not yet read to the end or closed: named in pool-exhaustion errors. */
-  readonly openDownloads: { count: number }
-}
-
-const originOf = (url: string): string | undefined => {
-  try {
-    return new URL(url).origin
-  } catch {
-    return undefined
-  }
-}
-
-/** Builds the settings from (validated) options and the `HttpClient` in the environment. */
-export const makeSettings = (
-  name: string,
-  options: ClientOptions.Options,
-): Effect.Effect<Settings, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    // References the transport reads per request (e.g. `FetchHttpClient.Fetch`) are taken from where the client
-    // was built, so a layer stack works the same in Effect code and in the Promise API's runtime.
-    const built = yield* Effect.context<never>()
-    const propagate = options.propagateTraceHeaders === true
-    const http = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.transformResponse(
-        Effect.updateContext((input: Context.Context<never>) =>
-          Context.add(
-            // effect's own client span records the full URL: for a URL carrying a token only ours (masked) is kept.
-            Context.add(Context.merge(built, input), HttpClient.TracerDisabledWhen, (request) =>
-              hasSecret(request.url),
-            ),
-            HttpClient.TracerPropagationEnabled,
-            propagate,
-          ),
-        ),
-      ),
-    )
-    const apiRoot = options.environment.apiRoot.replace(/\/+$/, "")
-    const rootOrigin = originOf(apiRoot)
-    const origins = new Set<string>()
-    if (rootOrigin !== undefined) origins.add(rootOrigin)
-    for (const extra of options.allowedOrigins ?? []) {
-      const origin = originOf(extra)
-      if (origin !== undefined) origins.add(origin)
-    }
-    const duration = (input: Duration.Input | undefined, fallback: Duration.Duration) =>
-      input === undefined ? fallback : Duration.fromInputUnsafe(input)
-    return {
-      name,
-      http,
-      environment: options.environment,
-      apiRoot,
-      userAgent: userAgent(options.userAgentSuffix),
-      apiTimeout: duration(options.timeouts?.api, DEFAULT_API_TIMEOUT),
-      downloadTimeout: duration(options.timeouts?.download, DEFAULT_DOWNLOAD_TIMEOUT),
-      downloadTotal: duration(options.timeouts?.downloadTotal, DEFAULT_DOWNLOAD_TOTAL),
-      missingPollDelay: duration(options.missingPollTimeDelay, DEFAULT_MISSING_POLL_DELAY),
-      retryTimes: options.retry === false ? 0 : (options.retry?.times ?? 3),
-      retryBase: duration(options.retry === false ? undefined : options.retry?.base, Duration.millis(200)),
-      maxDownloadBytes: options.limits?.downloadBytes ?? DEFAULT_DOWNLOAD_BYTES,
-      maxResponseBytes: options.limits?.responseBytes ?? DEFAULT_RESPONSE_BYTES,
-      origins,
-      allowHttp: rootOrigin?.startsWith("http:") === true,
-      rateLimiter: options.rateLimiter === false ? undefined : (options.rateLimiter ?? RateLimiter.processDefault),
-      defaultOrganization: options.sender?.organizationNumber,
-      clock: { offsetMs: undefined, warned: false },
-      openDownloads: { count: 0 },
-    }
-  })
-
-/** A query value named like a token: its URL is not given to effect's own span. */
-const hasSecret = (url: string): boolean => /[?&][^=&]*(token|signature|secret)[^=&]*=/i.test(url)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Input checks (before anything is sent)
@@ -215,178 +109,10 @@ const checkFollowUp = (settings: Settings, operation: string, method: string, ur
 // Executing
 // ---------------------------------------------------------------------------------------------------------------
 
-/** How the caller refines the error of a non-success answer (e.g. 409 on cancel). */
-export type Refine = (ctx: RequestContext, status: number) => ClientError | undefined
-
 export interface ExecuteOptions {
   readonly refine?: Refine | undefined
   /** Log and span annotations. */
   readonly annotations?: Record<string, unknown> | undefined
-}
-
-const isHttpClientError = (u: unknown): u is HttpClientError.HttpClientError =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "HttpClientError"
-
-/** The failure without effect's request object (it carries the unmasked URL into `JSON.stringify(error)`). */
-const sanitizeCause = (cause: unknown): unknown =>
-  isHttpClientError(cause) ? ((cause.reason as { cause?: unknown }).cause ?? cause.reason._tag) : cause
-
-const transportError = (settings: Settings, ctx: RequestContext, rawUrl: string, cause: unknown): TransportError => {
-  const classified = classifyTransportFailure(cause, {
-    environment: settings.environment.name,
-    apiRoot: maskUrl(originAndPath(rawUrl)),
-  })
-  const pending = settings.openDownloads.count
-  // A download stream never read keeps its connection: once the pool is used up, the next request waits and fails.
-  const hint =
-    pending > 0 && (classified.reason === "Timeout" || classified.reason === "Connect")
-      ? `${classified.hint} ${pending} download stream(s) handed out by this client were never read to the end nor cancelled; each holds a connection of the pool.`
-      : classified.hint
-  return new TransportError({ ...ctx, ...classified, hint, cause: sanitizeCause(cause) })
-}
-
-const originAndPath = (url: string): string => {
-  try {
-    const u = new URL(url)
-    return `${u.origin}${u.pathname}`
-  } catch {
-    return url
-  }
-}
-
-const timeoutError = (settings: Settings, ctx: RequestContext): TransportError => {
-  const pending = settings.openDownloads.count
-  return new TransportError({
-    ...ctx,
-    reason: "Timeout",
-    hint:
-      pending > 0
-        ? `${hints.timeout()} ${pending} download stream(s) handed out by this client were never read to the end nor cancelled; each holds a connection of the pool.`
-        : hints.timeout(),
-    code: undefined,
-  })
-}
-
-/** Masks the request's secrets and anything PIN-shaped in a text the server sent back. */
-const maskText = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>>): string => {
-  let out = text
-  for (const secret of secrets) {
-    const value = Redacted.value(secret)
-    if (value.length >= 4) out = out.split(value).join("***")
-  }
-  return maskServerText(out)
-}
-
-/** Reads a body up to `max` bytes, failing as soon as more arrive (never collecting an oversized answer). */
-const readBounded = (
-  response: HttpClientResponse.HttpClientResponse,
-  max: number,
-  onTooLarge: () => ClientError,
-  onFailure: (cause: unknown) => ClientError,
-): Effect.Effect<Uint8Array, ClientError> => {
-  const declared = Number(response.headers["content-length"])
-  if (Number.isSafeInteger(declared) && declared > max) {
-    return response.stream.pipe(
-      Stream.take(0),
-      Stream.runDrain,
-      Effect.ignore,
-      Effect.andThen(Effect.fail(onTooLarge())),
-    )
-  }
-  return Effect.suspend(() => {
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    return response.stream.pipe(
-      Stream.mapError(onFailure),
-      Stream.runForEach((chunk) => {
-        size += chunk.length
-        if (size > max) return Effect.fail(onTooLarge())
-        chunks.push(chunk)
-        return Effect.void
-      }),
-      Effect.map(() => {
-        if (chunks.length === 1) return chunks[0]!
-        const out = new Uint8Array(size)
-        let at = 0
-        for (const chunk of chunks) {
-          out.set(chunk, at)
-          at += chunk.length
-        }
-        return out
-      }),
-    )
-  })
-}
-
-/** Reads an error body (only XML is read as `error`) and maps the answer to its typed error. */
-const failure = (
-  ctx: RequestContext,
-  response: HttpClientResponse.HttpClientResponse,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>,
-  refine: Refine | undefined,
-): Effect.Effect<never, ClientError> =>
-  Effect.gen(function* () {
-    const status = response.status
-    const contentType = response.headers["content-type"] ?? ""
-    let server: { errorCode: string; errorMessage: string; errorType: string } | undefined
-    const body = yield* readBounded(
-      response,
-      64 * 1024,
-      () => new UnexpectedResponse({ ...ctx, status, reason: "TooLarge", detail: "error body over 64 KiB" }),
-      () => new UnexpectedResponse({ ...ctx, status, reason: "Body" }),
-    ).pipe(Effect.orElseSucceed(() => new Uint8Array()))
-    if (/xml/i.test(contentType)) {
-      const decoded = DirectXml.decodeError(body)
-      if (decoded._tag === "Success") server = decoded.success
-    }
-    const full: RequestContext = {
-      ...ctx,
-      status,
-      ...(server === undefined
-        ? {}
-        : {
-            errorCode: server.errorCode,
-            errorMessage: maskText(server.errorMessage, secrets),
-            errorType: server.errorType,
-          }),
-    }
-    const code = server?.errorCode
-    if (code === "BROKER_NOT_AUTHORIZED")
-      return yield* new BrokerNotAuthorized({ ...full, reason: "BrokerNotAuthorized" })
-    if (code === "NOT_AUTHORIZED") return yield* new BrokerNotAuthorized({ ...full, reason: "NotAuthorized" })
-    if (code === "INVALID_STATUS_QUERY_TOKEN") return yield* new InvalidStatusQueryToken(full)
-    if (code === "SIGNING_CEREMONY_NOT_COMPLETED") return yield* new SigningCeremonyNotCompleted(full)
-    if (status === 429) {
-      const next = parsePollTime(response.headers[NEXT_PERMITTED_POLL_TIME])
-      if (next !== undefined) return yield* new TooEagerPolling({ ...full, nextPermittedPollTime: next })
-      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-      return yield* new RateLimited({
-        ...full,
-        retryAfter: DOS_BLOCK,
-        blockedUntil: new Date(now + Duration.toMillis(DOS_BLOCK)),
-      })
-    }
-    const refined = refine?.(full, status)
-    if (refined !== undefined) return yield* Effect.fail(refined)
-    return yield* new UnexpectedResponse({ ...full, reason: server === undefined ? "Status" : "ErrorResponse" })
-  })
-
-/** Default refinements by operation, shared by every flow. */
-const refineByOperation: Refine = (ctx, status) => {
-  if (ctx.operation === "deleteDocuments" && status >= 400 && status < 500 && status !== 401) {
-    return new DocumentsNotDeletable({ ...ctx, reason: "Refused" })
-  }
-  if (ctx.operation === "cancel" && status === 409) return new JobCannotBeCancelled(ctx)
-  return undefined
-}
-
-const isRetryable = (kind: Endpoint.RetryClass, error: ClientError): boolean => {
-  if (error._tag === "TransportError") {
-    return error.reason === "Connect" || (kind === "safe" && error.reason === "ClosedEarly")
-  }
-  if (kind !== "safe") return false
-  if (error._tag === "RateLimited") return true
-  return error._tag === "UnexpectedResponse" && error.status !== undefined && [502, 503, 504].includes(error.status)
 }
 
 /** Records the server's clock from `Date`; warns once per client when the local clock is off by more than 2 s. */
