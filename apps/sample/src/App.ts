@@ -15,7 +15,7 @@ import { type PollerState, referenceOf } from "./Poller.js"
 import * as PortalDesk from "./PortalDesk.js"
 import type { PortalSigningPort, SigningPort } from "./Signing.js"
 import { SigningError } from "./Signing.js"
-import type { DeskSession, Job, Session, Store } from "./Store.js"
+import { type DeskSession, type Job, type Session, type Store, sessionMaxAgeMs } from "./Store.js"
 import { testHold } from "./TestHold.js"
 import * as Views from "./Views.js"
 
@@ -204,7 +204,7 @@ export const make = (options: AppOptions): Hono<Env> => {
         return loginPage(c, "The personal identification number must be 11 digits with valid check digits.", name)
     }
     const session = store.createSession(name, pin)
-    setCookie(c, cookieName, session.id, cookieOptions)
+    setCookie(c, cookieName, session.id, { ...cookieOptions, maxAge: sessionMaxAgeMs / 1000 })
     return c.redirect("/agreement", 303)
   })
 

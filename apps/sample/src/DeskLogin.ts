@@ -7,7 +7,7 @@ import { Redacted } from "effect"
 import type { Context, Hono } from "hono"
 import { deleteCookie, getCookie, setCookie } from "hono/cookie"
 import type { CookieOptions } from "hono/utils/cookie"
-import type { DeskSession, Session, Store } from "./Store.js"
+import { type DeskSession, deskSessionMaxAgeMs, type Session, type Store } from "./Store.js"
 import * as Views from "./Views.js"
 
 export interface DeskCredentials {
@@ -81,7 +81,7 @@ export const routes = (
       return deskLoginPage(c, "Wrong user name or password.", 401)
     }
     const session = store.createDeskSession(credentials.user)
-    setCookie(c, cookieName, session.id, cookieOptions)
+    setCookie(c, cookieName, session.id, { ...cookieOptions, maxAge: deskSessionMaxAgeMs / 1000 })
     return c.redirect("/desk", 303)
   })
 

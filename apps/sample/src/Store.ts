@@ -136,6 +136,11 @@ const jobColumns = `id, flow, title, owner_pin, signature_job_id, status_url, st
   ref, status_since, cancellation_url,
   EXISTS (SELECT 1 FROM signed_documents d WHERE d.job_id = jobs.id) AS has_signed`
 
+/** How long a customer's login lasts (a working day); the cookie's Max-Age says the same. */
+export const sessionMaxAgeMs = 12 * 60 * 60_000
+/** How long a sender's desk login lasts: it sends jobs in the organization's name, so shorter. */
+export const deskSessionMaxAgeMs = 8 * 60 * 60_000
+
 export class Store {
   readonly #db: Database.Database
   readonly #now: () => Date
@@ -175,9 +180,16 @@ export class Store {
     return { id, name, pin }
   }
 
+  /** A customer's session, while younger than {@link sessionMaxAgeMs}. */
   session(id: string): Session | undefined {
-    const row = this.#db.prepare("SELECT id, name, pin FROM sessions WHERE id = ?").get(id) as Session | undefined
+    const row = this.#db
+      .prepare("SELECT id, name, pin FROM sessions WHERE id = ? AND created_at > ?")
+      .get(id, this.#oldest(sessionMaxAgeMs)) as Session | undefined
     return row === undefined ? undefined : { id: row.id, name: row.name, pin: row.pin }
+  }
+
+  #oldest(maxAgeMs: number): string {
+    return new Date(this.#now().getTime() - maxAgeMs).toISOString()
   }
 
   deleteSession(id: string): void {
@@ -191,8 +203,11 @@ export class Store {
     return { id, user }
   }
 
+  /** A sender's desk session, while younger than {@link deskSessionMaxAgeMs}. */
   deskSession(id: string): DeskSession | undefined {
-    const row = this.#db.prepare("SELECT id, user FROM desk_sessions WHERE id = ?").get(id) as DeskSession | undefined
+    const row = this.#db
+      .prepare("SELECT id, user FROM desk_sessions WHERE id = ? AND created_at > ?")
+      .get(id, this.#oldest(deskSessionMaxAgeMs)) as DeskSession | undefined
     return row === undefined ? undefined : { id: row.id, user: row.user }
   }
 

@@ -219,7 +219,7 @@ describe("security headers", () => {
 })
 
 describe("session cookies", () => {
-  it("are HttpOnly and SameSite=Lax, and Secure when browsers reach the app over https", async () => {
+  it("are HttpOnly, SameSite=Lax, last 12 hours, and are Secure when browsers reach the app over https", async () => {
     const unused = () => Promise.reject(new Error("not used by a login"))
     const signing: SigningPort = {
       create: unused,
@@ -243,6 +243,7 @@ describe("session cookies", () => {
       const cookie = response.headers.get("set-cookie") ?? ""
       expect(cookie).toMatch(/HttpOnly/)
       expect(cookie).toMatch(/SameSite=Lax/)
+      expect(cookie).toMatch(/Max-Age=43200/)
       expect(/;\s*Secure/.test(cookie), publicUrl).toBe(publicUrl.startsWith("https:"))
       store.close()
     }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import Database from "better-sqlite3"
 import { afterEach, describe, expect, it } from "vitest"
-import { Store } from "../src/Store.js"
+import { deskSessionMaxAgeMs, Store, sessionMaxAgeMs } from "../src/Store.js"
 
 const dirs: Array<string> = []
 const tempDb = () => {
@@ -243,5 +243,21 @@ describe("Store", () => {
     check.prepare("DELETE FROM jobs WHERE id = 1").run()
     expect(check.prepare("SELECT COUNT(*) AS n FROM events WHERE job_id = 1").get()).toEqual({ n: 0 })
     check.close()
+  })
+
+  it("ends a customer's session after 12 hours and a desk session after 8", () => {
+    let clock = Date.parse("2026-12-06T08:00:00Z")
+    const store = Store.open(":memory:", { now: () => new Date(clock) })
+    const customer = store.createSession("Kari", signers[0]!.pin)
+    const desk = store.createDeskSession("sender")
+    clock += deskSessionMaxAgeMs - 1000
+    expect(store.session(customer.id)?.name).toBe("Kari")
+    expect(store.deskSession(desk.id)?.user).toBe("sender")
+    clock += 2000
+    expect(store.deskSession(desk.id)).toBeUndefined()
+    expect(store.session(customer.id)).toBeDefined()
+    clock += sessionMaxAgeMs - deskSessionMaxAgeMs
+    expect(store.session(customer.id)).toBeUndefined()
+    store.close()
   })
 })
