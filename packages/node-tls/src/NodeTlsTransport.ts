@@ -10,7 +10,7 @@
  */
 import { createPrivateKey, type X509Certificate } from "node:crypto"
 import type { ConnectionOptions } from "node:tls"
-import { TrustAnchors } from "@signering/client"
+import { Environment, TrustAnchors } from "@signering/client"
 import { Clock, Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { HttpClient, HttpClientError } from "effect/http"
 import { Agent, type Dispatcher, ProxyAgent } from "undici"
@@ -515,6 +515,9 @@ export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.
 /**
  * Names read by {@link layerConfig} (environment variables by default):
  *
+ * - `SIGNERING_ENVIRONMENT`: `production`, `difitest` (`staging`) or `difiqa` gives that built-in environment (its
+ *   trust anchors, Posten's organization number and the certificate check), as the client reads it; other values
+ *   (`custom`) give none
  * - `SIGNERING_TRUST_ANCHORS`: PEM text, or comma-separated paths of files or directories
  * - `SIGNERING_SERVER_ORGANIZATION_NUMBER`: the server's organization number (shared with the client's config)
  * - `SIGNERING_CONNECTIONS`: keep-alive connections
@@ -524,6 +527,7 @@ export const layerDispatcher = (dispatcher: Dispatcher): Layer.Layer<HttpClient.
  * @since 0.1.0
  */
 export const configNames = {
+  environment: "SIGNERING_ENVIRONMENT",
   trustAnchors: "SIGNERING_TRUST_ANCHORS",
   serverOrganizationNumber: "SIGNERING_SERVER_ORGANIZATION_NUMBER",
   connections: "SIGNERING_CONNECTIONS",
@@ -561,13 +565,16 @@ export const layerConfig = (
   Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* Config.all({
+        environment: optional(Config.String(configNames.environment)),
         trustAnchors: optional(Config.String(configNames.trustAnchors)),
         serverOrganizationNumber: optional(Config.String(configNames.serverOrganizationNumber)),
         connections: optional(Config.Int(configNames.connections)),
         connectTimeout: optional(Config.Duration(configNames.connectTimeout)),
         proxy: optional(Config.Redacted(configNames.proxy)),
       })
+      const environment = config.environment === undefined ? undefined : Environment.fromName(config.environment)
       const fromConfig: Partial<Options> = {
+        ...(environment === undefined ? {} : { environment }),
         ...(config.trustAnchors === undefined ? {} : { trustAnchors: splitAnchors(config.trustAnchors) }),
         ...(config.serverOrganizationNumber === undefined
           ? {}

@@ -2,7 +2,7 @@
 // (one log line per transport), and the client certificate checked before any connection.
 import { describe, expect, it } from "@effect/vitest"
 import { Environment, TrustAnchors } from "@signering/client"
-import { Effect, Layer, Logger, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { afterAll, beforeAll } from "vitest"
 import { NodeTlsTransport } from "../src/index.js"
@@ -83,6 +83,27 @@ describe("built-in trust anchors", () => {
         ),
       )
       expect(built._tag).toBe("Success")
+    }),
+  )
+
+  it.live("layerConfig takes the built-in environment from SIGNERING_ENVIRONMENT, as the client does", () =>
+    Effect.gen(function* () {
+      const withEnv = (env: Record<string, string>) =>
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+      const built = yield* Effect.scoped(
+        Effect.exit(Layer.build(NodeTlsTransport.layerConfig({ keystore: credentials() }))),
+      ).pipe(withEnv({ SIGNERING_ENVIRONMENT: "difitest" }))
+      expect(built._tag).toBe("Success")
+      // the environment's certificate check comes with it
+      const anchorSets = { production: [pki.foreignCa.certificatePem], test: [pki.ca.certificatePem] }
+      const wrong = yield* Effect.flip(
+        Effect.scoped(Layer.build(NodeTlsTransport.layerConfig({ keystore: credentials(), anchorSets }))),
+      ).pipe(withEnv({ SIGNERING_ENVIRONMENT: "production" }))
+      expect(wrong).toMatchObject({ _tag: "TransportConfigError", reason: "WrongEnvironment" })
+      const custom = yield* Effect.flip(
+        Effect.scoped(Layer.build(NodeTlsTransport.layerConfig({ keystore: credentials() }))),
+      ).pipe(withEnv({ SIGNERING_ENVIRONMENT: "custom" }))
+      expect(custom).toMatchObject({ reason: "MissingTrustAnchors" })
     }),
   )
 
