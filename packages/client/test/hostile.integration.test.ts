@@ -6,13 +6,14 @@
 import { createServer, type Server } from "node:https"
 import { inspect } from "node:util"
 import { DirectServerXml } from "@signering/protocol/server"
-import { Effect, Logger, Redacted, Stream } from "effect"
+import { Effect, Fiber, Logger, Redacted, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { RefusedUrl, TransportError, UnexpectedResponse } from "../src/ClientError.js"
+import { RateLimited, RefusedUrl, TransportError, UnexpectedResponse } from "../src/ClientError.js"
 import * as DirectClient from "../src/DirectClient.js"
 import * as Environment from "../src/Environment.js"
 import type * as RateLimiter from "../src/RateLimiter.js"
-import { agentFor, closedPort, ORG_A, pki, transport } from "./support/harness.js"
+import { agentFor, closedPort, jobInput, ORG_A, pki, transport } from "./support/harness.js"
 
 type Handler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void
 
@@ -299,5 +300,41 @@ describe("clock and pacing", () => {
     const retrying = await makeClient({ rateLimiter: limiter, retry: { times: 2, base: "1 millis" } })
     await run(Effect.flip(retrying.confirm({ confirmationUrl: `${root}/${ORG_A}/jobs/1/complete` })))
     expect(taken).toEqual(["987654325", ORG_A, ORG_A, ORG_A, ORG_A])
+  })
+
+  it("a 429 without a poll time is waited out on a safe request (until blockedUntil), never on create", async () => {
+    let answered = 0
+    handler = (req, res) => {
+      req.resume()
+      answered++
+      if (answered === 1 || (req.method === "POST" && req.url!.endsWith("/signature-jobs"))) {
+        return res.writeHead(429, { DoSFilter: "unavailable" }).end()
+      }
+      res.writeHead(200).end()
+    }
+    seen.length = 0
+    const client = await makeClient({ retry: { times: 2, base: "1 millis" } })
+    // The 30 s block passes on a test clock: the confirmation is sent again only after it.
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(client.confirm({ confirmationUrl: `${root}/${ORG_A}/jobs/1/complete` }))
+        for (let i = 0; i < 50 && seen.length < 1; i++)
+          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
+        yield* TestClock.adjust("29 seconds")
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 200)))
+        expect(seen).toHaveLength(1)
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(fiber)
+        expect(seen).toHaveLength(2)
+      }).pipe(Effect.provide(TestClock.layer()), Effect.provide(Logger.layer([]))),
+    )
+    seen.length = 0
+    const create = await run(
+      Effect.flip(
+        client.create({ ...jobInput(), sender: { organizationNumber: ORG_A } }, { bundle: new Uint8Array([1]) }),
+      ),
+    )
+    expect(create).toBeInstanceOf(RateLimited)
+    expect(seen).toHaveLength(1)
   })
 })
