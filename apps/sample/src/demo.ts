@@ -84,6 +84,8 @@ const main = async (): Promise<number> => {
     if (!headless) {
       say("")
       say(`Open ${server.url} in your browser. Ctrl-C stops the demo.`)
+      say(`  portal desk (portal flow, desk login above)  ${server.url}/portal-desk`)
+      say(`  the signers' e-mails (the simulator's outbox)  ${simulator.portalUrl}/portal/outbox`)
       say("")
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve())
