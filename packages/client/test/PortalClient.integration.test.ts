@@ -5,6 +5,7 @@
 import { type PortalResponse, ValidationError } from "@signering/protocol"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as ArchiveClient from "../src/ArchiveClient.js"
 import { DocumentsNotDeletable, JobCannotBeCancelled, NotCancellable, UnexpectedResponse } from "../src/ClientError.js"
 import * as PortalClient from "../src/PortalClient.js"
 import { type Harness, minimalPdf, ORG_A, ORG_B, PIN, start } from "./support/harness.js"
@@ -142,6 +143,16 @@ describe("PortalClient", () => {
     expect(refused).toBeInstanceOf(DocumentsNotDeletable)
     expect((refused as DocumentsNotDeletable).reason).toBe("Refused")
     await h.run(client.confirm(done))
+  })
+
+  it("the method lists the Promise clients are built from name every operation of the services", async () => {
+    const functions = (service: object) =>
+      Object.entries(service)
+        .filter(([, v]) => typeof v === "function")
+        .map(([k]) => k)
+        .sort()
+    expect([...PortalClient.methods].sort()).toEqual(functions(client))
+    expect([...ArchiveClient.methods].sort()).toEqual(functions(await h.archive()))
   })
 
   it("whoami parses the service's answer; an unknown archive id is a typed error", async () => {

@@ -51,6 +51,14 @@ describe("createDirectClient", () => {
     await client.close()
   })
 
+  it("offers exactly the service's operations, plus close", async () => {
+    const client = createDirectClient({ environment: h.environment, transport: h.transport.layer, logLevel: "None" })
+    const service = await h.client()
+    const operations = Object.keys(service).filter((k) => typeof service[k as keyof typeof service] === "function")
+    expect(Object.keys(client).sort()).toEqual([...operations, "close"].sort())
+    await client.close()
+  })
+
   it("rejects calls after close() with ClientClosed", async () => {
     const client = createDirectClient({ environment: h.environment, transport: h.transport.layer })
     await client.close()
