@@ -14,12 +14,12 @@ import { capture, captureConsole, secret, secretPem } from "./secrets.js"
 
 export const ORG = "123456785"
 
-/** An environment variable as a positive integer, or the default. */
-export const envInt = (name: string, fallback: number): number => {
+/** An environment variable as an integer of at least `min` (default 1), or the default. */
+export const envInt = (name: string, fallback: number, min = 1): number => {
   const raw = process.env[name]
   if (raw === undefined || raw === "") return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got "${raw}"`)
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got "${raw}"`)
   return value
 }
 
