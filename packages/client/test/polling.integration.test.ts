@@ -72,7 +72,9 @@ describe("getStatusChange", () => {
 
   it("maps the DoSFilter 429 to RateLimited with the 30 s block", async () => {
     h.sim.faults.inject({ route: "poll", kind: "dos" })
-    const error = await h.run(Effect.flip(client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "dos" })))
+    // Without retries: with them, a safe request waits the block out and tries again (tested in hostile.integration).
+    const once = await h.client({ retry: false })
+    const error = await h.run(Effect.flip(once.getStatusChange({ organizationNumber: ORG_A, pollingQueue: "dos" })))
     expect(error).toBeInstanceOf(RateLimited)
     const limited = error as RateLimited
     expect(limited.retryAfter).toEqual(expect.objectContaining({}))
