@@ -108,7 +108,8 @@ const seid1 = Pki.defaultOrganizations[1]!.organizationNumber
 beforeAll(async () => {
   bundled = await bundleBin()
   dir = mkdtempSync(join(tmpdir(), "signering-cli-"))
-  sim = await Simulator.start({ emptyQueuePollDelayMs: 1_500 })
+  // The SEID 2 organization may act for the SEID 1 one (a broker).
+  sim = await Simulator.start({ emptyQueuePollDelayMs: 1_500, brokers: { [seid2]: [seid1] } })
   files = await sim.pki.writeTo(dir)
   env = {
     SIGNERING_ENVIRONMENT: "custom",
@@ -229,6 +230,12 @@ describe("signering whoami", () => {
       onBehalfOf: null,
     })
     expect(human.stdout + human.stderr + json.stdout + json.stderr).not.toContain(env["SIGNERING_KEYSTORE_PASSPHRASE"])
+    const broker = await signering(["whoami", "--sender", seid1, "--json"], env)
+    expect(JSON.parse(broker.stdout)).toMatchObject({
+      organizationNumber: seid1,
+      certificateOrganization: seid2,
+      onBehalfOf: seid1,
+    })
   })
 
   it("exit codes: 3 without a keystore or trust anchors, 4 when the service cannot be reached", async () => {

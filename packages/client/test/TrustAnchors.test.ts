@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import { createHash, X509Certificate } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -40,6 +41,16 @@ describe("the shipped trust anchors", () => {
       expect(anchor.sha256, key).toBe(pins[key])
       expect(anchor.notAfter.getTime(), key).toBe(new Date(new X509Certificate(anchor.pem).validTo).getTime())
     }
+  })
+
+  it("the generated module is what the generator makes from the shipped files (--check)", () => {
+    const script = join(packageDir, "scripts", "generate-trust-anchors.ts")
+    const run = spawnSync(process.execPath, ["--import", "tsx", script, "--check"], {
+      cwd: packageDir,
+      encoding: "utf8",
+    })
+    expect(run.stderr).toBe("")
+    expect(run.status).toBe(0)
   })
 
   it("the shipped files are the official ones in shared/trust-anchors (when that folder is present)", (ctx) => {
