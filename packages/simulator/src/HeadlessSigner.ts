@@ -398,7 +398,7 @@ export type PortalAction = "Sign" | "Reject"
  * ```ts
  * import { HeadlessSigner } from "@signering/simulator"
  * declare const portalUrl: string
- * await HeadlessSigner.portalAsPerson({ portalUrl, personalIdentificationNumber: "01013300002", jobId: "1000" }, "Sign")
+ * await HeadlessSigner.portalAsPerson({ portalUrl, personalIdentificationNumber: "01013300077", jobId: "1000" }, "Sign")
  * ```
  *
  * @since 0.2.0
