@@ -27,7 +27,7 @@
  *
  * @since 0.1.0
  */
-import type { DirectResponse } from "@signering/protocol"
+import type { DirectResponse, PortalResponse } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
 import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
 import * as DirectClient from "./DirectClient.js"
@@ -39,7 +39,8 @@ import {
   type PollingError,
   settingsOf,
 } from "./internal/pollingLoop.js"
-import { directSource, type Polled, type Source as PollingSource } from "./internal/pollingSource.js"
+import { directSource, type Polled, type Source as PollingSource, portalSource } from "./internal/pollingSource.js"
+import * as PortalClient from "./PortalClient.js"
 import type { PromiseDirectClient } from "./promise.js"
 
 export type { DownloadOptions, SignerDocument } from "./internal/documents.js"
@@ -153,6 +154,29 @@ export const run = <E = never, R = never>(
   Effect.gen(function* () {
     const client = yield* DirectClient.DirectClient
     return yield* runSource(directSource(client), options)
+  })
+
+/**
+ * Runs a polling worker on the portal flow's queue (`PortalClient`), with the same behaviour and guarantees as
+ * {@link run}: each change is a portal `StatusChangeResponse`; `download` fetches the PAdES and each signature's XAdES.
+ *
+ * @example
+ * ```ts
+ * import { Polling } from "@signering/client"
+ *
+ * const worker = Polling.runPortal({
+ *   queue: "contracts",
+ *   download: { pades: true },
+ *   handler: (change) => Effect.promise(() => db.saveStatus(change.jobId, change.status.status, change.pades)),
+ * })
+ * ```
+ */
+export const runPortal = <E = never, R = never>(
+  options: LoopOptions<PortalResponse.StatusChangeResponse, E, R>,
+): Effect.Effect<never, ValidationError, PortalClient.PortalClient | R> =>
+  Effect.gen(function* () {
+    const client = yield* PortalClient.PortalClient
+    return yield* runSource(portalSource(client), options)
   })
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -685,6 +685,7 @@ describe("Polling.run: out-of-order changes and clocks", () => {
             }
           })
         const start = requests.length
+        const earlyBefore = h.sim.counters().pollsBeforePermittedTime
         yield* driveClock
         const worker = yield* Effect.forkChild(Polling.run({ queue, handler }).pipe(provideClient))
         yield* waitUntil(
@@ -700,7 +701,7 @@ describe("Polling.run: out-of-order changes and clocks", () => {
         // No confirmation of the job went out between the delivery of COMPLETED and its successful handling.
         const confirms = confirmsOf(jobId, start).map((c) => c.startedAt)
         expect(confirms.length).toBeGreaterThanOrEqual(1)
-        expect(h.sim.counters().pollsBeforePermittedTime).toBe(0)
+        expect(h.sim.counters().pollsBeforePermittedTime - earlyBefore).toBe(0)
       }),
     60_000,
   )

@@ -12,7 +12,7 @@ import * as JobStatusOrder from "../JobStatusOrder.js"
 import type { DownloadOptions, SignerDocument } from "./documents.js"
 import { backoffMillis, type Gate, gateFor, gateKey, jitterMillis, postpone } from "./pollingGate.js"
 import { handled, isStale, type Line, mayConfirm, notHandled, type Track } from "./pollingJobs.js"
-import type { Answer, Polled, Source } from "./pollingSource.js"
+import { type Answer, comparable, type Polled, type Source } from "./pollingSource.js"
 import { maskServerText } from "./redact.js"
 
 /** What the handler gets: the status change and the documents `download` asked for. */
@@ -255,7 +255,10 @@ const count = (metric: Metric.Metric<number, unknown>, attributes: Record<string
   Metric.update(Metric.withAttributes(metric, attributes), by)
 
 /** Signer statuses without the signers (they may be personal identification numbers). */
-const signerSummary = (status: Polled) => status.signers.map((s) => s.status).join(",")
+const signerSummary = (status: Polled) =>
+  comparable(status)
+    .signers.map((s) => s.status)
+    .join(",")
 
 /**
  * Whether a failed poll may have taken a change off the queue that never reached us: the request may have reached the
@@ -483,7 +486,7 @@ export const loop = <S extends Polled, E, R>(
         return
       }
       const now = yield* Clock.currentTimeMillis
-      const ordered = [...pending].sort((a, b) => JobStatusOrder.compare(b.status, a.status))
+      const ordered = [...pending].sort((a, b) => JobStatusOrder.compare(comparable(b.status), comparable(a.status)))
       for (const p of ordered) {
         const status = p.status
         if (!JobStatusOrder.isFinal(status.status) && now < gate.suspectUntil) {
@@ -534,7 +537,7 @@ export const loop = <S extends Polled, E, R>(
       const line = (outcome: string) => logChange(status, outcome)
       const pending = turn.line.pending as Array<Pending<S>>
       const track = gate.tracks.get(turn.key) as Track<S>
-      const key = JobStatusOrder.key(status)
+      const key = JobStatusOrder.key(comparable(status))
 
       if (isStale(track, key)) {
         // Older than a status the handler already got: never handed over as current. Confirmed with the line, when

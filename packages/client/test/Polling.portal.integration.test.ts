@@ -1,0 +1,68 @@
+/**
+ * The same polling worker on the portal flow (`Polling.runPortal`) against the simulator over mutual TLS: a portal
+ * job's changes are handed over in order with the documents asked for, confirmed after the handler, and the queue is
+ * empty afterwards.
+ */
+import { Effect, Fiber } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Polling from "../src/Polling.js"
+import * as PortalClient from "../src/PortalClient.js"
+import { type Harness, minimalPdf, PIN, start } from "./support/harness.js"
+
+let h: Harness
+let client: PortalClient.Service
+
+beforeAll(async () => {
+  h = await start({ emptyQueuePollDelayMs: 200, signingTimeLeniencyMs: 30 * 24 * 60 * 60 * 1000 })
+  client = await h.portal()
+})
+afterAll(() => h.close())
+
+describe("Polling.runPortal", () => {
+  it("hands a portal job's changes over in order, with PAdES and XAdES, and confirms each after the handler", async () => {
+    const job = await h.run(
+      client.create({
+        title: "Rental contract",
+        nonsensitiveTitle: "Contract",
+        reference: "portal-polling",
+        documents: [{ title: "Contract", bytes: minimalPdf("Portal polling") }],
+        signers: [
+          { personalIdentificationNumber: PIN, notifications: { email: "kari@example.com" }, order: 0 },
+          { contactInformation: { email: "ola@example.com" }, order: 1 },
+        ],
+      }),
+    )
+    await h.sim.sign(job.signatureJobId, PIN)
+    await h.sim.sign(job.signatureJobId, "ola@example.com")
+    const seen: Array<{ status: string; pades: number; xades: number; at: number }> = []
+    const worker = Effect.runFork(
+      Polling.runPortal({
+        download: { pades: true, xades: true },
+        handler: (change) =>
+          Effect.sync(() => {
+            if (change.jobId === job.signatureJobId)
+              seen.push({
+                status: change.status.status,
+                pades: change.pades?.length ?? 0,
+                xades: change.xades.length,
+                at: Date.now(),
+              })
+          }),
+      }).pipe(Effect.provideService(PortalClient.PortalClient, client)),
+    )
+    const started = Date.now()
+    while (!seen.some((s) => s.status === "COMPLETED_SUCCESSFULLY") && Date.now() - started < 20_000)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await Effect.runPromise(Fiber.interrupt(worker))
+
+    expect(seen.map((s) => s.status)).toEqual(["IN_PROGRESS", "COMPLETED_SUCCESSFULLY"])
+    const done = seen[1]!
+    expect(done.pades).toBeGreaterThan(0)
+    expect(done.xades).toBe(2)
+    // Confirmed: nothing of the job is handed out again, and the service saw no poll before its permitted time.
+    const change = await h.run(client.getStatusChange()).catch(() => undefined)
+    expect(change === undefined || change._tag === "NoChanges").toBe(true)
+    expect(h.sim.counters().pollsBeforePermittedTime).toBe(0)
+  }, 30_000)
+})
