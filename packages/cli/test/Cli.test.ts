@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Pki, Simulator } from "@signering/simulator"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, onTestFinished } from "vitest"
 import { bundleBin } from "./support/bundle.js"
 
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
@@ -343,6 +343,10 @@ describe("signering create → status → poll → download → confirm", () => 
     expect(created.code).toBe(0)
     const jobId = JSON.parse(created.stdout).signatureJobId
     const child = start(["poll", "--follow", "--confirm", "--json"], env)
+    // Also when the test times out: a child left running would outlive the run.
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill("SIGKILL")
+    })
     try {
       const line = until(child, /\n/)
       await new Promise((resolve) => setTimeout(resolve, 500))
@@ -364,6 +368,10 @@ describe("signering simulator", () => {
   }, async () => {
     const simDir = join(dir, "sim")
     const child = start(["simulator", "--dir", simDir, "--org", "123456785"], {}, true)
+    // Also when the test times out: a child left running would outlive the run.
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill("SIGKILL")
+    })
     try {
       const out = await until(child, /Press Ctrl\+C/)
       const exported = Object.fromEntries(
