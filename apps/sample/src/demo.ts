@@ -103,13 +103,61 @@ const main = async (): Promise<number> => {
     if (customer === undefined || !pdfMentions(pdf, customer.pin))
       throw new Headless.FlowError("The signed PDF's cover page does not name the signer")
     say("7. The signed PDF's cover page names the signer")
-    say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: signed, stored, confirmed, downloaded.`)
+
+    say("The portal flow, headless:")
+    await portalFlow(server, simulator, env.SAMPLE_DESK_PASSWORD)
+    say(
+      `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: signed, stored, confirmed, downloaded (direct and portal).`,
+    )
     return 0
   } finally {
     await server?.close()
     await simulator.close()
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
   }
+}
+
+/**
+ * The portal desk without a browser: the sender sends a contract to two signers in order; each opens the link in
+ * their e-mail (the simulator's outbox), logs in to the signing portal and signs; the app's portal worker stores
+ * each change, the signed PDF at the end.
+ */
+const portalFlow = async (server: Server.RunningServer, simulator: Simulator.Instance, deskPassword: string) => {
+  const signal = AbortSignal.timeout(60_000)
+  const confirmations = simulator.counters().confirmations
+  const sender = new Headless.Browser({ signal })
+  let page = await sender.request(new URL("/desk/login", server.url))
+  page = await sender.submit(page, "Log in to the desk", { user: Config.defaultDeskUser, password: deskPassword })
+  page = await sender.request(new URL("/portal-desk", server.url))
+  say("8. Portal desk: send the contract to two signers, in order")
+  await sender.submit(page, "Send for signing")
+  const job = server.store.jobs({ flow: "PORTAL", limit: 1 })[0]
+  if (job?.signatureJobId === undefined)
+    throw new Headless.FlowError(`The portal job was not created: ${job?.lastError}`)
+  for (const signer of job.signers) {
+    const mail = simulator
+      .outbox({ jobId: job.signatureJobId, signer: signer.pin })
+      .find((n) => n.kind === "invitation" && n.link !== undefined)
+    if (mail === undefined) throw new Headless.FlowError(`No e-mail for signer ${signer.position}`)
+    say(
+      `${8 + signer.position}. Signer ${signer.position} gets an e-mail at ${mail.to}, logs in to the portal and signs`,
+    )
+    const b = new Headless.Browser({ signal })
+    page = await b.request(new URL(mail.link!))
+    page = await b.submit(page, "Log in", { pin: signer.pin })
+    page = await b.request(new URL(`/portal/jobs/${job.signatureJobId}`, mail.link!))
+    page = await b.submit(page, "Sign")
+    if (!page.text.includes('data-status="SIGNED"'))
+      throw new Headless.FlowError("The portal did not take the signature")
+  }
+  for (;;) {
+    const now = server.store.job(job.id)
+    const confirmed = simulator.counters().confirmations - confirmations
+    if (now?.status === "COMPLETED_SUCCESSFULLY" && now.hasSignedDocument && confirmed >= 2) break
+    if (signal.aborted) throw new Headless.FlowError(`The portal job stayed ${now?.status}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  say("11. The app's portal worker stored both signatures and the signed PDF, then confirmed each change")
 }
 
 const deadline = values.headless
