@@ -5,7 +5,7 @@
  * 0 on success.
  *
  *   pnpm demo                 # open the printed URL; Ctrl-C stops
- *   pnpm demo --headless      # smoke test: login, sign in the portal, status, PAdES, confirm
+ *   pnpm demo --headless      # smoke test: direct flow (login, sign, status, PAdES, confirm), then the portal flow
  *   pnpm demo --port 4000     # the portal's port (default 3000; 0 = any free port)
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises"
