@@ -2,7 +2,7 @@
  * The archive client: the PAdES of documents in the service's long-term storage (langtidslagring), by the
  * archived document id the sender portal shows. The owner organization goes in the path.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { Endpoint } from "@signering/protocol"
 import { ArchiveEndpoint } from "@signering/protocol"

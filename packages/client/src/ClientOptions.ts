@@ -2,7 +2,7 @@
  * The options every client shares (`DirectClient`, `PortalClient`, `ArchiveClient`), their validation, and the
  * same options read from `Config` (environment variables by default).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { DirectJob, DocumentBundle, Keystore } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"

@@ -2,7 +2,7 @@
  * What an application persists about a created job, as plain JSON: `JSON.stringify` works on it (the signature job
  * id, a `bigint` in the create answer, is a decimal string here) and {@link parse} reads it back, checked.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { ValidationError } from "@signering/protocol"
 import { Result } from "effect"

@@ -5,7 +5,7 @@
  * Requests are the pure endpoints of `PortalEndpoint` (from `@signering/protocol`), executed by the pipeline every
  * client shares (timeouts, retries, error mapping, redaction, tracing). Follow-up URLs are the service's, verbatim.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { Common, Endpoint, PortalResponse } from "@signering/protocol"
 import { DocumentBundle, PortalEndpoint, PortalJob, PortalResponse as PortalResponseImpl } from "@signering/protocol"

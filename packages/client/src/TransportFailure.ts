@@ -6,7 +6,7 @@
  * certificate codes, TLS alerts, `AbortError`/`TimeoutError`, `ServerIdentityError`) and takes the adapter's own
  * codes as a table.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Data } from "effect"
 import type { TransportFailureReason } from "./ClientError.js"

@@ -1,7 +1,7 @@
 /**
  * The archive's request as data (see `Endpoint`): the PAdES of a document in long-term storage.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Result } from "effect"
 import { ACCEPT_PDF, apiUrl, type Endpoint, makeFollowUp } from "./Endpoint.js"
@@ -17,7 +17,7 @@ import { ACCEPT_PDF, apiUrl, type Endpoint, makeFollowUp } from "./Endpoint.js"
  * const endpoint = ArchiveEndpoint.getPades(apiRoot, "123456785", "doc/42")
  * endpoint.url // ".../123456785/archive/documents/doc%2F42/pades"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const getPades = (apiRoot: string, owner: string, documentId: string): Endpoint<void> => ({
   ...makeFollowUp(

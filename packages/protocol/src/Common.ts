@@ -3,7 +3,7 @@
  * signers appear in the signed documents, on-behalf-of, and the documents of a job. `DirectJob` and `PortalJob`
  * re-export them under their old names.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 
 /**
@@ -15,7 +15,7 @@
  * import type { Common } from "@signering/protocol"
  * const type: Common.SignatureType = "ADVANCED_ELECTRONIC_SIGNATURE"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SignatureType = "ADVANCED_ELECTRONIC_SIGNATURE" | "AUTHENTICATED_ELECTRONIC_SIGNATURE"
 
@@ -28,7 +28,7 @@ export type SignatureType = "ADVANCED_ELECTRONIC_SIGNATURE" | "AUTHENTICATED_ELE
  * import type { Common } from "@signering/protocol"
  * const onBehalfOf: Common.OnBehalfOf = "OTHER"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type OnBehalfOf = "SELF" | "OTHER"
 
@@ -40,7 +40,7 @@ export type OnBehalfOf = "SELF" | "OTHER"
  * import type { Common } from "@signering/protocol"
  * const level: Common.AuthenticationLevel = "4"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type AuthenticationLevel = "3" | "4"
 
@@ -52,7 +52,7 @@ export type AuthenticationLevel = "3" | "4"
  * import type { Common } from "@signering/protocol"
  * const id: Common.IdentifierInSignedDocuments = "DATE_OF_BIRTH_AND_NAME"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type IdentifierInSignedDocuments = "PERSONAL_IDENTIFICATION_NUMBER_AND_NAME" | "DATE_OF_BIRTH_AND_NAME" | "NAME"
 
@@ -64,7 +64,7 @@ export type IdentifierInSignedDocuments = "PERSONAL_IDENTIFICATION_NUMBER_AND_NA
  * import type { Common } from "@signering/protocol"
  * const mediaType: Common.DocumentMediaType = "application/pdf"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type DocumentMediaType = "application/pdf" | "text/plain"
 
@@ -76,7 +76,7 @@ export type DocumentMediaType = "application/pdf" | "text/plain"
  * import type { Common } from "@signering/protocol"
  * const sender: Common.Sender = { organizationNumber: "983163327", pollingQueue: "hr" }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Sender {
   readonly organizationNumber: string
@@ -91,7 +91,7 @@ export interface Sender {
  * import type { Common } from "@signering/protocol"
  * const doc: Common.DocumentInput = { title: "Contract", bytes: pdfBytes }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface DocumentInput {
   readonly title: string
@@ -110,7 +110,7 @@ export interface DocumentInput {
  * import type { Common } from "@signering/protocol"
  * const names = (docs: ReadonlyArray<Common.Document>) => docs.map((d) => d.fileName) // ["0000_contract.pdf"]
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Document {
   readonly title: string
@@ -127,7 +127,7 @@ export interface Document {
  * import type { Common } from "@signering/protocol"
  * const options: Common.ValidateOptions = { allowInvalidPersonalIdentificationNumberChecksum: true }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface ValidateOptions {
   /** Accept 11-digit numbers with wrong mod-11 check digits (synthetic test numbers). Default false. */
@@ -142,7 +142,7 @@ export interface ValidateOptions {
  * import { Common } from "@signering/protocol"
  * Common.signatureTypes.includes("ADVANCED_ELECTRONIC_SIGNATURE") // true
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const signatureTypes: ReadonlyArray<SignatureType> = [
   "ADVANCED_ELECTRONIC_SIGNATURE",
@@ -157,7 +157,7 @@ export const signatureTypes: ReadonlyArray<SignatureType> = [
  * import { Common } from "@signering/protocol"
  * Common.onBehalfOfValues // ["SELF", "OTHER"]
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const onBehalfOfValues: ReadonlyArray<OnBehalfOf> = ["SELF", "OTHER"]
 
@@ -169,7 +169,7 @@ export const onBehalfOfValues: ReadonlyArray<OnBehalfOf> = ["SELF", "OTHER"]
  * import { Common } from "@signering/protocol"
  * Common.authenticationLevels // ["3", "4"]
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const authenticationLevels: ReadonlyArray<AuthenticationLevel> = ["3", "4"]
 
@@ -181,7 +181,7 @@ export const authenticationLevels: ReadonlyArray<AuthenticationLevel> = ["3", "4
  * import { Common } from "@signering/protocol"
  * Common.identifierInSignedDocumentsValues.length // 3
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const identifierInSignedDocumentsValues: ReadonlyArray<IdentifierInSignedDocuments> = [
   "PERSONAL_IDENTIFICATION_NUMBER_AND_NAME",
@@ -197,6 +197,6 @@ export const identifierInSignedDocumentsValues: ReadonlyArray<IdentifierInSigned
  * import { Common } from "@signering/protocol"
  * Common.documentMediaTypes // ["application/pdf", "text/plain"]
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const documentMediaTypes: ReadonlyArray<DocumentMediaType> = ["application/pdf", "text/plain"]

@@ -2,7 +2,7 @@
  * The direct flow's requests as data (see `Endpoint`): pure builders, no I/O. Follow-up URLs are the ones the
  * service returned, used verbatim.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Redacted } from "effect"
 import type { DirectJob, Sender } from "./DirectJob.js"
@@ -29,7 +29,7 @@ import {
  * import { DirectEndpoint } from "@signering/protocol"
  * const endpoint = DirectEndpoint.create(apiRoot, job, bundle.bytes)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const create = (apiRoot: string, job: DirectJob, bundle: Uint8Array): Endpoint<JobResponse> => ({
   operation: "create",
@@ -55,7 +55,7 @@ export const create = (apiRoot: string, job: DirectJob, bundle: Uint8Array): End
  * import { DirectEndpoint } from "@signering/protocol"
  * const endpoint = DirectEndpoint.requestNewRedirectUrl(job.signers[0].href)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const requestNewRedirectUrl = (signerUrl: string): Endpoint<SignerResponse> =>
   makeFollowUp(
@@ -78,7 +78,7 @@ export const requestNewRedirectUrl = (signerUrl: string): Endpoint<SignerRespons
  * import { DirectEndpoint } from "@signering/protocol"
  * const endpoint = DirectEndpoint.getStatus(job.statusUrl, token, job.sender.pollingQueue)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const getStatus = (
   statusUrl: string,
@@ -103,7 +103,7 @@ export const getStatus = (
  * import { DirectEndpoint } from "@signering/protocol"
  * const endpoint = DirectEndpoint.getStatusChange(apiRoot, { organizationNumber: "123456785", pollingQueue: "app-1" })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const getStatusChange = (apiRoot: string, sender: Sender): Endpoint<Poll<JobStatusResponse>> =>
   poll(apiRoot, "direct", sender, (body) => DirectXml.decodeJobStatusResponse(body))

@@ -3,7 +3,7 @@
  * request decoders. Client code uses `DirectXml`; both share the element reader, so a message one side writes
  * is read by the other with the same rules.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { Result } from "effect"
 import {

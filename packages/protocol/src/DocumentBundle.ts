@@ -34,7 +34,7 @@ import * as XadesSignature from "./XadesSignature.js"
  * const contents: DocumentBundle.Contents = { documents: job.documents, manifest: PortalXml.encodeManifest(job) }
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Contents {
   readonly documents: ReadonlyArray<Document>
@@ -52,7 +52,7 @@ export interface Contents {
  * const reference = (source: DocumentBundle.Source) => source.reference
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Source = DirectJob | PortalJob | Contents
 

@@ -6,7 +6,7 @@
  * Follow-up URLs the service hands out (status, confirmation, cancellation, downloads, delete) are kept verbatim:
  * query parameters are appended to them, never re-encoded into them.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { type Redacted, Result } from "effect"
 import type { DecodeError } from "./ProtocolError.js"
@@ -20,7 +20,7 @@ import type { DecodeError } from "./ProtocolError.js"
  * import type { Endpoint } from "@signering/protocol"
  * const kind: Endpoint.RetryClass = "safe"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type RetryClass = "safe" | "connectOnly"
 
@@ -33,7 +33,7 @@ export type RetryClass = "safe" | "connectOnly"
  * import type { Endpoint } from "@signering/protocol"
  * const read: Endpoint.Read = "stream"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Read = "body" | "none" | "stream"
 
@@ -45,7 +45,7 @@ export type Read = "body" | "none" | "stream"
  * import type { Endpoint } from "@signering/protocol"
  * const answer: Endpoint.Answer = { status: 204, headers: {}, body: new Uint8Array() }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Answer {
   readonly status: number
@@ -62,7 +62,7 @@ export interface Answer {
  * import type { Endpoint } from "@signering/protocol"
  * const body: Endpoint.Body = { contentType: "application/xml", bytes: new TextEncoder().encode("<x/>") }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Body {
   readonly contentType: string
@@ -79,7 +79,7 @@ export interface Body {
  * endpoint.method // "GET"
  * endpoint.url // "https://api.difitest.signering.posten.no/api/123456785/direct/signature-jobs"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Endpoint<A> {
   /** The operation's name, as on the clients (`create`, `getStatusChange`, `cancel`, ...). */
@@ -117,7 +117,7 @@ export interface Endpoint<A> {
  * import { Endpoint } from "@signering/protocol"
  * Endpoint.isSuccess(202) // true
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const isSuccess = (status: number): boolean => status >= 200 && status < 300
 
@@ -131,7 +131,7 @@ export const isSuccess = (status: number): boolean => status >= 200 && status < 
  * Endpoint.appendQuery("https://host/s?x=a%20b/c", [["polling_queue", "q 1"]])
  * // "https://host/s?x=a%20b/c&polling_queue=q%201"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const appendQuery = (url: string, params: ReadonlyArray<readonly [string, string]>): string => {
   if (params.length === 0) return url
@@ -152,7 +152,7 @@ export const appendQuery = (url: string, params: ReadonlyArray<readonly [string,
  * Endpoint.apiUrl("https://api.signering.posten.no/api/", "123456785", "direct/signature-jobs")
  * // "https://api.signering.posten.no/api/123456785/direct/signature-jobs"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const apiUrl = (apiRoot: string, organizationNumber: string, path?: string): string =>
   `${apiRoot.replace(/\/+$/, "")}/${organizationNumber}${path === undefined || path === "" ? "" : `/${path}`}`
@@ -177,7 +177,7 @@ let counter = 0
  * import { Endpoint } from "@signering/protocol"
  * Endpoint.randomBoundary().startsWith("signering-ts-") // true
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const randomBoundary = (): string => `signering-ts-${processPrefix}${(counter++).toString(36).padStart(6, "0")}`
 
@@ -192,7 +192,7 @@ export const randomBoundary = (): string => `signering-ts-${processPrefix}${(cou
  * const body = Endpoint.jobMultipart("<x/>", new Uint8Array([1, 2]))
  * body.contentType.startsWith("multipart/mixed; boundary=") // true
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const jobMultipart = (xml: string | Uint8Array, zip: Uint8Array, boundary = randomBoundary()): Body => {
   const xmlBytes = typeof xml === "string" ? encoder.encode(xml) : xml
@@ -216,7 +216,7 @@ export const jobMultipart = (xml: string | Uint8Array, zip: Uint8Array, boundary
  * import { Endpoint } from "@signering/protocol"
  * Endpoint.ACCEPT_XML // "application/xml"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ACCEPT_XML = "application/xml"
 /**
@@ -227,7 +227,7 @@ export const ACCEPT_XML = "application/xml"
  * import { Endpoint } from "@signering/protocol"
  * Endpoint.ACCEPT_PDF // "application/octet-stream, application/xml"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ACCEPT_PDF = "application/octet-stream, application/xml"
 
@@ -246,7 +246,7 @@ const ignore = (): Result.Result<void, DecodeError> => Result.succeed(undefined)
  * import type { Endpoint } from "@signering/protocol"
  * const empty: Endpoint.Poll<never> = { _tag: "NoChanges" }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Poll<A> = { readonly _tag: "NoChanges" } | { readonly _tag: "StatusChange"; readonly status: A }
 
@@ -259,7 +259,7 @@ export type Poll<A> = { readonly _tag: "NoChanges" } | { readonly _tag: "StatusC
  * import { DirectXml, Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.poll(root, "direct", { organizationNumber: "123456785" }, DirectXml.decodeJobStatusResponse)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const poll = <A>(
   apiRoot: string,
@@ -324,7 +324,7 @@ const followUp = <A>(
  * import { Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.post("confirm", status.confirmationUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const post = (operation: string, url: string): Endpoint<void> =>
   followUp(operation, "POST", url, "none", ACCEPT_XML, ignore)
@@ -337,7 +337,7 @@ export const post = (operation: string, url: string): Endpoint<void> =>
  * import { Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.confirm(status.confirmationUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const confirm = (confirmationUrl: string): Endpoint<void> => post("confirm", confirmationUrl)
 
@@ -349,7 +349,7 @@ export const confirm = (confirmationUrl: string): Endpoint<void> => post("confir
  * import { Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.deleteDocuments(status.deleteDocumentsUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const deleteDocuments = (deleteDocumentsUrl: string): Endpoint<void> =>
   followUp("deleteDocuments", "DELETE", deleteDocumentsUrl, "none", ACCEPT_XML, ignore)
@@ -362,7 +362,7 @@ export const deleteDocuments = (deleteDocumentsUrl: string): Endpoint<void> =>
  * import { Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.download("getPades", status.padesUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const download = (operation: "getXades" | "getPades", url: string): Endpoint<void> =>
   followUp(operation, "GET", url, "stream", operation === "getXades" ? ACCEPT_XML : ACCEPT_PDF, ignore)
@@ -376,7 +376,7 @@ export const download = (operation: "getXades" | "getPades", url: string): Endpo
  * import { Endpoint } from "@signering/protocol"
  * const endpoint = Endpoint.whoami("https://api.signering.posten.no/api", "123456785")
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const whoami = (apiRoot: string, organizationNumber: string): Endpoint<WhoAmI> => ({
   operation: "whoami",
@@ -401,7 +401,7 @@ export const whoami = (apiRoot: string, organizationNumber: string): Endpoint<Wh
  * ```ts
  * const me: Endpoint.WhoAmI = { text: "You are 123456785", certificateOrganization: "123456785" }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface WhoAmI {
   /** The answer as sent (trimmed, at most 500 characters). */
@@ -420,7 +420,7 @@ export interface WhoAmI {
  * import { Endpoint } from "@signering/protocol"
  * Endpoint.parseWhoAmI("You are 123456785, operating on behalf of 987654325").onBehalfOf // "987654325"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parseWhoAmI = (raw: string): WhoAmI => {
   const text = raw.trim().slice(0, 500)
@@ -443,6 +443,6 @@ export const parseWhoAmI = (raw: string): WhoAmI => {
  * import { Result } from "effect"
  * const cancel = Endpoint.makeFollowUp("cancel", "POST", url, "none", Endpoint.ACCEPT_XML, () => Result.succeed(undefined))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const makeFollowUp = followUp

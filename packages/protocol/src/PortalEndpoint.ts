@@ -2,7 +2,7 @@
  * The portal flow's requests as data (see `Endpoint`): pure builders, no I/O. Follow-up URLs (confirmation,
  * cancellation, downloads, delete) are the ones the service returned, used verbatim.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Result } from "effect"
 import type { Sender } from "./Common.js"
@@ -29,7 +29,7 @@ import * as PortalXml from "./PortalXml.js"
  * import { PortalEndpoint } from "@signering/protocol"
  * const endpoint = PortalEndpoint.create(apiRoot, job, bundle.bytes)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const create = (apiRoot: string, job: PortalJob, bundle: Uint8Array): Endpoint<JobResponse> => ({
   operation: "create",
@@ -55,7 +55,7 @@ export const create = (apiRoot: string, job: PortalJob, bundle: Uint8Array): End
  * import { PortalEndpoint } from "@signering/protocol"
  * const endpoint = PortalEndpoint.getStatusChange(apiRoot, { organizationNumber: "123456785" })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const getStatusChange = (apiRoot: string, sender: Sender): Endpoint<Poll<StatusChangeResponse>> =>
   poll(apiRoot, "portal", sender, (body) => PortalXml.decodeStatusChangeResponse(body))
@@ -68,7 +68,7 @@ export const getStatusChange = (apiRoot: string, sender: Sender): Endpoint<Poll<
  * import { PortalEndpoint } from "@signering/protocol"
  * const endpoint = PortalEndpoint.cancel(created.cancellationUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const cancel = (cancellationUrl: string): Endpoint<void> =>
   makeFollowUp("cancel", "POST", cancellationUrl, "none", ACCEPT_XML, () => Result.succeed(undefined))

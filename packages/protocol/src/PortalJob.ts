@@ -3,7 +3,7 @@
  * sign in order within an availability window. Input shape, validated job, and validation of every documented
  * limit (PROTOCOL.md §12.2 and §12.6), all reported at once.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Effect, Redacted, Result } from "effect"
 import {
@@ -44,7 +44,7 @@ export type {
  * import type { PortalJob } from "@signering/protocol"
  * const contact: PortalJob.ContactInformation = { email: "kari@example.com", sms: "+4799999999" }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface ContactInformation {
   readonly email?: string | undefined
@@ -60,7 +60,7 @@ export interface ContactInformation {
  * import type { PortalJob } from "@signering/protocol"
  * const lookup: PortalJob.NotificationsUsingLookupInput = { email: true, sms: true }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface NotificationsUsingLookupInput {
   readonly email: true
@@ -84,7 +84,7 @@ interface SignerOptionsInput {
  * const byPin: PortalJob.PortalSignerInput = { personalIdentificationNumber: "01017012343", notifications: { email: "kari@example.com" } }
  * const byContact: PortalJob.PortalSignerInput = { contactInformation: { sms: "+4799999999" }, order: 1 }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type PortalSignerInput =
   | (SignerOptionsInput & {
@@ -109,7 +109,7 @@ export type PortalSignerInput =
  * import type { PortalJob } from "@signering/protocol"
  * const availability: PortalJob.Availability = { activationTime: new Date("2026-12-24T08:00:00Z"), availableSeconds: 4 * 86400 }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Availability {
   readonly activationTime?: Date | undefined
@@ -129,7 +129,7 @@ export interface Availability {
  *   sender: { organizationNumber: "983163327" },
  * }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface PortalJobInput {
   readonly title: string
@@ -154,7 +154,7 @@ export interface PortalJobInput {
  * import type { PortalJob } from "@signering/protocol"
  * const input: PortalJob.PortalJobInputWithoutSender = { title, documents, signers } // sender: the client's default
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type PortalJobInputWithoutSender = Omit<PortalJobInput, "sender"> & { readonly sender?: Sender | undefined }
 
@@ -166,7 +166,7 @@ export type PortalJobInputWithoutSender = Omit<PortalJobInput, "sender"> & { rea
  * import type { PortalJob } from "@signering/protocol"
  * const n: PortalJob.Notifications = { _tag: "NotificationsUsingLookup", sms: false }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Notifications =
   | ({ readonly _tag: "Notifications" } & ContactInformation)
@@ -187,7 +187,7 @@ interface SignerOptions {
  * import type { PortalJob } from "@signering/protocol"
  * const label = (s: PortalJob.PortalSigner) => s._tag === "ContactInformation" ? s.contactInformation.email : "by PIN"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type PortalSigner =
   | (SignerOptions & {
@@ -209,7 +209,7 @@ export type PortalSigner =
  * const job: PortalJob.PortalJob = PortalJob.makeOrThrow(input)
  * job.signers[0].order // 0
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface PortalJob {
   readonly _tag: "PortalJob"
@@ -234,7 +234,7 @@ export interface PortalJob {
  * import { PortalJob } from "@signering/protocol"
  * PortalJob.limits.maxAvailableSeconds // 7776000 (90 days)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const limits = {
   ...sharedLimits,
@@ -501,7 +501,7 @@ const check = (input: PortalJobInput, options?: ValidateOptions): Checked => {
  * import { PortalJob } from "@signering/protocol"
  * for (const i of PortalJob.validate(input)) console.log(`${i.path}: ${i.message}`) // signers[0].order: ...
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const validate = (input: PortalJobInput, options?: ValidateOptions): ReadonlyArray<ValidationIssue> =>
   check(input, options).issues
@@ -527,7 +527,7 @@ export const validate = (input: PortalJobInput, options?: ValidateOptions): Read
  * })
  * if (result._tag === "Failure") console.error(result.failure.issues)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const make = (input: PortalJobInput, options?: ValidateOptions): Result.Result<PortalJob, ValidationError> => {
   const { issues, job } = check(input, options)
@@ -546,7 +546,7 @@ export const make = (input: PortalJobInput, options?: ValidateOptions): Result.R
  *   return job.signers.length
  * })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const makeEffect = (
   input: PortalJobInput,
@@ -565,7 +565,7 @@ export const makeEffect = (
  *   if (e instanceof ValidationError) console.error(e.issues)
  * }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const makeOrThrow = (input: PortalJobInput, options?: ValidateOptions): PortalJob => {
   const result = make(input, options)

@@ -2,7 +2,7 @@
  * What the service answers in the portal flow, as decoded by `PortalXml` (PROTOCOL.md §12.3–§12.4), and the
  * lookup of one signer's signature in a status change.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Redacted } from "effect"
 import type { ContactInformation } from "./PortalJob.js"
@@ -15,7 +15,7 @@ import type { ContactInformation } from "./PortalJob.js"
  * import type { PortalResponse } from "@signering/protocol"
  * const done = (s: PortalResponse.JobStatus) => s !== "IN_PROGRESS"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type JobStatus = "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
 
@@ -27,7 +27,7 @@ export type JobStatus = "IN_PROGRESS" | "COMPLETED_SUCCESSFULLY" | "FAILED"
  * import { PortalResponse } from "@signering/protocol"
  * PortalResponse.knownSignatureStatuses.includes("BLOCKED") // true
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const knownSignatureStatuses = [
   "WAITING",
@@ -50,7 +50,7 @@ export const knownSignatureStatuses = [
  * import type { PortalResponse } from "@signering/protocol"
  * const s: PortalResponse.KnownSignatureStatus = "SIGNED"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type KnownSignatureStatus = (typeof knownSignatureStatuses)[number]
 
@@ -62,7 +62,7 @@ export type KnownSignatureStatus = (typeof knownSignatureStatuses)[number]
  * import type { PortalResponse } from "@signering/protocol"
  * const signed = (s: PortalResponse.SignatureStatus) => s === "SIGNED"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SignatureStatus = KnownSignatureStatus | (string & {})
 
@@ -76,7 +76,7 @@ export type SignatureStatus = KnownSignatureStatus | (string & {})
  * const show = (s: PortalResponse.SignatureSigner) =>
  *   s._tag === "PersonalIdentificationNumber" ? "by PIN" : (s.email ?? s.sms)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SignatureSigner =
   | { readonly _tag: "PersonalIdentificationNumber"; readonly personalIdentificationNumber: Redacted.Redacted<string> }
@@ -90,7 +90,7 @@ export type SignatureSigner =
  * import type { PortalResponse } from "@signering/protocol"
  * const line = (s: PortalResponse.Signature) => `${s.status} since ${s.since.toISOString()}`
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Signature {
   readonly signer: SignatureSigner
@@ -109,7 +109,7 @@ export interface Signature {
  * import type { PortalResponse } from "@signering/protocol"
  * const cancelLater = (r: PortalResponse.JobResponse) => r.cancellationUrl
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface JobResponse {
   readonly signatureJobId: bigint
@@ -125,7 +125,7 @@ export interface JobResponse {
  * import type { PortalResponse } from "@signering/protocol"
  * const final = (c: PortalResponse.StatusChangeResponse) => c.status !== "IN_PROGRESS"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface StatusChangeResponse {
   readonly signatureJobId: bigint
@@ -149,7 +149,7 @@ export interface StatusChangeResponse {
  * import type { PortalResponse } from "@signering/protocol"
  * const byMail: PortalResponse.SignerIdentifier = { email: "kari@example.com" }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SignerIdentifier =
   | string
@@ -190,7 +190,7 @@ const matches = (signer: SignatureSigner, identifier: SignerIdentifier): boolean
  * const kari = PortalResponse.getSignatureFrom(change, "kari@example.com")
  * if (kari?.status === "SIGNED") console.log(kari.since)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const getSignatureFrom = (
   change: Pick<StatusChangeResponse, "signatures">,
@@ -205,7 +205,7 @@ export const getSignatureFrom = (
  * import { PortalResponse } from "@signering/protocol"
  * if (PortalResponse.isPadesAvailable(change)) download(change.padesUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const isPadesAvailable = (
   change: Pick<StatusChangeResponse, "padesUrl">,

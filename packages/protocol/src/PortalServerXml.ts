@@ -3,7 +3,7 @@
  * request decoders, on the same element reader as the client's `PortalXml`. Decoders check structure and values
  * of closed types, not the documented limits: those are the schema's and the server's job.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Redacted, type Result } from "effect"
 import {
@@ -41,7 +41,7 @@ export type { DecodeOptions }
  * import { PortalServerXml } from "@signering/protocol/server"
  * PortalServerXml.encodeJobResponse({ signatureJobId: 1n, cancellationUrl: "https://sim/api/983163327/portal/signature-jobs/1/cancel" })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeJobResponse = (response: JobResponse): string =>
   open("portal-signature-job-response") +
@@ -71,7 +71,7 @@ const encodeSignature = (s: Signature): string =>
  *   signatures: [{ signer: { _tag: "ContactInformation", email: "kari@example.com" }, status: "WAITING", since: new Date() }],
  * })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeStatusChangeResponse = (response: StatusChangeResponse): string =>
   open("portal-signature-job-status-change-response") +
@@ -95,7 +95,7 @@ export const encodeStatusChangeResponse = (response: StatusChangeResponse): stri
  * import { PortalServerXml } from "@signering/protocol/server"
  * PortalServerXml.encodeError({ errorCode: "SIGNATURE_JOB_NOT_CANCELLABLE", errorMessage: "…", errorType: "CLIENT" })
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeError = (error: ErrorResponse): string => encodeDirectError(error)
 
@@ -111,7 +111,7 @@ export const encodeError = (error: ErrorResponse): string => encodeDirectError(e
  * import type { PortalServerXml } from "@signering/protocol/server"
  * const queueOf = (r: PortalServerXml.JobRequest) => r.pollingQueue ?? "default"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface JobRequest {
   readonly reference?: string | undefined
@@ -127,7 +127,7 @@ export interface JobRequest {
  * const id = (s: PortalServerXml.ManifestSigner) =>
  *   s.signer._tag === "PersonalIdentificationNumber" ? s.signer.value : (s.notifications._tag === "Notifications" ? s.notifications.email : undefined)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface ManifestSigner {
   /** `@order`, absent when the manifest left it out (the service then treats it as 0). */
@@ -152,7 +152,7 @@ export interface ManifestSigner {
  * const result = PortalServerXml.decodeManifest(manifestBytes)
  * if (result._tag === "Success") for (const d of result.success.documents) zip.file(d.href) // each must exist
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Manifest {
   readonly legacy: boolean
@@ -179,7 +179,7 @@ export interface Manifest {
  * const result = PortalServerXml.decodeJobRequest(part1)
  * if (result._tag === "Success") result.success.pollingQueue
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeJobRequest = (
   xml: string | Uint8Array,
@@ -276,7 +276,7 @@ const readAvailability = (r: Reader) => {
  * const result = PortalServerXml.decodeManifest(manifestBytes)
  * if (result._tag === "Success") result.success.signers.map((s) => s.order ?? 0)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeManifest = (
   xml: string | Uint8Array,

@@ -11,7 +11,7 @@
  *
  * The server's side (response encoders, request decoders) is `PortalServerXml` in `@signering/protocol/server`.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Effect, Redacted, type Result } from "effect"
 import type { ErrorResponse } from "./DirectResponse.js"
@@ -35,7 +35,7 @@ export type { DecodeOptions }
  * import { PortalXml } from "@signering/protocol"
  * PortalXml.namespace // "http://signering.posten.no/schema/v1"
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const namespace = signeringNamespace
 
@@ -52,7 +52,7 @@ export const namespace = signeringNamespace
  * import { PortalJob, PortalXml } from "@signering/protocol"
  * const xml: string = PortalXml.encodeJobRequest(PortalJob.makeOrThrow(input))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeJobRequest = (job: PortalJob): string =>
   open("portal-signature-job-request") +
@@ -88,7 +88,7 @@ const encodeSigner = (signer: PortalSigner): string =>
  * import { PortalJob, PortalXml } from "@signering/protocol"
  * const manifest: string = PortalXml.encodeManifest(PortalJob.makeOrThrow(input))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeManifest = (job: PortalJob): string =>
   open("portal-signature-job-manifest") +
@@ -133,7 +133,7 @@ const utf8 = new TextEncoder()
  * import { PortalXml } from "@signering/protocol"
  * const bytes: Uint8Array = PortalXml.encodeManifestBytes(job)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const encodeManifestBytes = (job: PortalJob): Uint8Array => utf8.encode(encodeManifest(job))
 
@@ -183,7 +183,7 @@ const readSignature = (r: Reader): Signature => {
  * const result = PortalXml.decodeJobResponse(body)
  * if (result._tag === "Success") console.log(result.success.signatureJobId, result.success.cancellationUrl)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeJobResponse = (
   xml: string | Uint8Array,
@@ -211,7 +211,7 @@ export const decodeJobResponse = (
  *   const kari = PortalResponse.getSignatureFrom(result.success, "kari@example.com")
  * }
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeStatusChangeResponse = (
   xml: string | Uint8Array,
@@ -251,7 +251,7 @@ export const decodeStatusChangeResponse = (
  * const result = PortalXml.decodeError(body)
  * if (result._tag === "Success") console.log(result.success.errorCode)
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeError = (
   xml: string | Uint8Array,
@@ -266,7 +266,7 @@ export const decodeError = (
  * import { PortalXml } from "@signering/protocol"
  * const id = PortalXml.decodeJobResponseEffect(body).pipe(Effect.map((r) => r.signatureJobId))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeJobResponseEffect = (
   xml: string | Uint8Array,
@@ -281,7 +281,7 @@ export const decodeJobResponseEffect = (
  * import { PortalXml } from "@signering/protocol"
  * const status = PortalXml.decodeStatusChangeResponseEffect(body).pipe(Effect.map((c) => c.status))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeStatusChangeResponseEffect = (
   xml: string | Uint8Array,
@@ -297,7 +297,7 @@ export const decodeStatusChangeResponseEffect = (
  * import { PortalXml } from "@signering/protocol"
  * const code = PortalXml.decodeErrorEffect(body).pipe(Effect.map((e) => e.errorCode))
  * ```
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const decodeErrorEffect = (
   xml: string | Uint8Array,

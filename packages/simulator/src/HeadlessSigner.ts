@@ -3,7 +3,7 @@
  * redirects one by one, plain HTML forms submitted as a click would), for tests, demos and load runs. One helper
  * for the direct flow's ceremony and the portal flow's login, security code, sign and reject.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 
 interface Cookie {
@@ -24,7 +24,7 @@ interface Cookie {
  * jar.header(new URL("http://127.0.0.1:8080/portal/jobs")) // "s=1"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class CookieJar {
   #cookies: Array<Cookie> = []
@@ -70,7 +70,7 @@ export class CookieJar {
  * if (page.status === 302) console.log(page.location?.href)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Page {
   readonly url: URL
@@ -92,7 +92,7 @@ export interface Page {
  * const sign: HeadlessSigner.Form | undefined = HeadlessSigner.forms(page).find((f) => f.button === "Sign")
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Form {
   readonly action: URL
@@ -110,7 +110,7 @@ export interface Form {
  * HeadlessSigner.maskUrl("http://h/redirect/abc?status_query_token=t") // "http://h/redirect/***?status_query_token=***"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const maskUrl = (url: string | URL): string => {
   const u = new URL(String(url))
@@ -137,7 +137,7 @@ const decodeEntities = (s: string) =>
  * HeadlessSigner.forms(page).map((f) => f.button) // ["Sign", "Reject"]
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const forms = (page: Page): Array<Form> => {
   const out: Array<Form> = []
@@ -191,7 +191,7 @@ export const forms = (page: Page): Array<Form> => {
  * })
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class FlowError extends Error {
   override readonly name = "FlowError"
@@ -206,7 +206,7 @@ export class FlowError extends Error {
  * const options: HeadlessSigner.BrowserOptions = { signal: AbortSignal.timeout(30_000), report: console.log }
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface BrowserOptions {
   /** Aborts every request (e.g. `AbortSignal.timeout(60_000)`). */
@@ -235,7 +235,7 @@ export interface BrowserOptions {
  * console.log(page.status)
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class Browser {
   readonly jar = new CookieJar()
@@ -338,7 +338,7 @@ export class Browser {
  * const action: HeadlessSigner.CeremonyAction = "Reject"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type CeremonyAction = "Sign" | "Reject" | "Simulate an unexpected error"
 
@@ -360,7 +360,7 @@ const expectStatus = (page: Page, status: number, what: string) => {
  * new URL(exitUrl).searchParams.get("status_query_token")
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const ceremony = async (
   redirectUrl: string,
@@ -385,7 +385,7 @@ export const ceremony = async (
  * const action: HeadlessSigner.PortalAction = "Sign"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type PortalAction = "Sign" | "Reject"
 
@@ -401,7 +401,7 @@ export type PortalAction = "Sign" | "Reject"
  * await HeadlessSigner.portalAsPerson({ portalUrl, personalIdentificationNumber: "01013300077", jobId: "1000" }, "Sign")
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const portalAsPerson = async (
   target: { readonly portalUrl: string; readonly personalIdentificationNumber: string; readonly jobId: string },
@@ -434,7 +434,7 @@ export const portalAsPerson = async (
  * await HeadlessSigner.portalByInvitation({ link, securityCode }, "Sign")
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const portalByInvitation = async (
   target: { readonly link: string; readonly securityCode: string },

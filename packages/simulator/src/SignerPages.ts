@@ -12,7 +12,7 @@
  * contact information opens the link from the outbox and enters the security code sent beside it (too many wrong
  * codes: BLOCKED). The outbox itself is readable at `/portal/outbox`.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import type { HttpBindings } from "@hono/node-server"
 import { type Context, Hono } from "hono"
