@@ -14,6 +14,12 @@
  * loaded two-core machine tripped the block (cold TLS handshakes); with 200 ms they did not. It costs 17 % of the
  * peak rate (8.3 instead of 10 requests/s), and only at the limit; below it a request waits for nothing.
  *
+ * The client paces with {@link RateLimiter.around}, which keeps a request's place until its answer has come back: a
+ * request starts only a second after the answer to the one `requestsPerSecond` places before it. The service counted
+ * that request before answering it, so this holds whatever delays a request between the limiter and the service (a
+ * connection pool's queue, a TLS handshake, a busy event loop), which pacing by departures (`take`, with its margin)
+ * cannot promise: 40 concurrent creates on 8 connections queued in the pool and tripped the block with `take`.
+ *
  * Why in-process and not a library: the client runs on Node, Deno, Bun and edge runtimes and its tests drive time
  * with Effect's `TestClock`. The candidates (`limiter`, `bottleneck`, `rate-limiter-flexible`'s memory limiter) use
  * `setTimeout` and `Date.now` directly, offer token buckets or fixed windows (see above), and would add a dependency
@@ -23,7 +29,7 @@
  *
  * @since 0.2.0
  */
-import { Clock, Data, Duration, Effect } from "effect"
+import { Clock, Data, Deferred, Duration, Effect } from "effect"
 
 /**
  * Waits until a request for an organization may be sent. The client calls `take` once per attempt, right before
@@ -38,6 +44,12 @@ import { Clock, Data, Duration, Effect } from "effect"
  */
 export interface RateLimiter {
   readonly take: (organizationNumber: string) => Effect.Effect<void>
+  /**
+   * Runs one request in its turn and keeps its place until the request has been answered (optional; the client uses
+   * it when present). Pacing by answers is exact where pacing by departures is not: a request queued behind others
+   * in the connection pool, or delayed by a handshake, still reaches the service before its answer comes back.
+   */
+  readonly around?: <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -77,6 +89,8 @@ export const SERVICE_REQUESTS_PER_SECOND = 10
 const MAX_REQUESTS_PER_SECOND = 100_000
 const DEFAULT_MARGIN_MS = 200
 const MAX_MARGIN_MS = 60_000
+/** `around`'s window after an answer: the service's second, and 20 ms for its clock's rounding. */
+const ANSWERED_WINDOW_MS = 1020
 /** Idle organizations are forgotten once this many are tracked (a broker may send for many). */
 const SWEEP_AT = 1024
 
@@ -143,12 +157,49 @@ export const make = (options: Options = {}): RateLimiter => {
     return start
   }
 
+  // `around`: per organization, the ends of the last `limit` requests (a Deferred while one is in flight). A request
+  // starts a second (and 20 ms) after the answer to the one `limit` places before it: the service counted that one
+  // before it answered, so no second of the service's can hold more than `limit`, whatever delayed a request on its
+  // way (a connection pool's queue, a handshake, a busy event loop). No margin is needed for those, so none is used.
+  const ends = new Map<string, { readonly slots: Array<Deferred.Deferred<number>>; next: number }>()
+  const around = <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        let ring = ends.get(organizationNumber)
+        if (ring === undefined) {
+          if (ends.size >= SWEEP_AT) ends.clear() // idle organizations: their windows have long passed
+          ring = { slots: [], next: 0 }
+          ends.set(organizationNumber, ring)
+        }
+        const mine = Deferred.makeUnsafe<number>()
+        const previous = ring.slots.length < limit ? undefined : ring.slots[ring.next]
+        if (ring.slots.length < limit) ring.slots.push(mine)
+        else {
+          ring.slots[ring.next] = mine
+          ring.next = (ring.next + 1) % limit
+        }
+        const settle = Effect.flatMap(Clock.currentTimeMillis, (now) => Deferred.succeed(mine, now))
+        return yield* restore(
+          Effect.gen(function* () {
+            if (previous !== undefined) {
+              const end = yield* Deferred.await(previous)
+              const now = yield* Clock.currentTimeMillis
+              const due = end + ANSWERED_WINDOW_MS
+              if (due > now) yield* Effect.sleep(Duration.millis(due - now))
+            }
+            return yield* request
+          }),
+        ).pipe(Effect.ensuring(settle))
+      }),
+    )
+
   return {
     take: (organizationNumber) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const wait = reserve(organizationNumber, now) - now
         return wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
       }),
+    around,
   }
 }
 

@@ -84,6 +84,43 @@ describe("RateLimiter.make", () => {
     }),
   )
 
+  it.effect("around: a request starts a second after the answer to the one `limit` places before it", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make({ requestsPerSecond: 2 })
+      const around = limiter.around!
+      const starts: Array<number> = []
+      const request = (ms: number) =>
+        Clock.currentTimeMillis.pipe(
+          Effect.tap((t) => Effect.sync(() => starts.push(t))),
+          Effect.andThen(Effect.sleep(`${ms} millis`)),
+        )
+      const t0 = yield* Clock.currentTimeMillis
+      // The first request is answered after 500 ms (queued in a pool, say), the second at once.
+      const fibers = [
+        yield* Effect.forkChild(around("123456785", request(500))),
+        yield* Effect.forkChild(around("123456785", request(0))),
+        yield* Effect.forkChild(around("123456785", request(0))),
+        yield* Effect.forkChild(around("123456785", request(0))),
+      ]
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.joinAll(fibers)
+      // The third waits for the first's answer (500) + 1020; the fourth for the second's (0) + 1020.
+      expect(starts.map((t) => t - t0).sort((a, b) => a - b)).toEqual([0, 0, 1020, 1520])
+    }),
+  )
+
+  it.effect("around: a failed request frees its place when it fails", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make({ requestsPerSecond: 1 })
+      const t0 = yield* Clock.currentTimeMillis
+      const failed = yield* Effect.exit(limiter.around!("123456785", Effect.fail("refused")))
+      expect(failed._tag).toBe("Failure")
+      const next = yield* Effect.forkChild(limiter.around!("123456785", Clock.currentTimeMillis))
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* Fiber.join(next)) - t0).toBe(1020)
+    }),
+  )
+
   it("refuses bad options with the field and the limit", () => {
     expect(() => RateLimiter.make({ requestsPerSecond: 0 })).toThrow(
       "Invalid rate limiter option requestsPerSecond: must be an integer from 1 to 100000, got 0",

@@ -147,5 +147,9 @@ export const make = (options: Options = {}): Effect.Effect<RateLimiter.RateLimit
             }),
           ),
         )
-    return { take }
+    // The client paces with `around`: this process's requests also keep the in-process window by answers (exact for
+    // this process whatever delays a request), and all processes take their turns from Redis.
+    const around = <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>) =>
+      fallback.around!(organizationNumber, Effect.andThen(take(organizationNumber), request))
+    return { take, around }
   })

@@ -389,8 +389,9 @@ export const loop = <S extends Polled, E, R>(
             "next permitted poll time",
             !changed,
           )
+          // A "no changes" whose permitted time is already past by our clock waits the floor: no hot loop.
           gate.nextPermittedAt =
-            answer.value._tag === "NoChanges" ? Math.max(permitted, now + EMPTY_FLOOR_MS) : permitted
+            answer.value._tag === "NoChanges" && permitted <= now ? now + EMPTY_FLOOR_MS : permitted
           gate.failures = 0
           gate.tooEager = 0
           gate.tooMany = 0
