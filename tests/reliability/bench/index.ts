@@ -258,8 +258,9 @@ const pacingOverhead = async () => {
       name: "pacing overhead below the limit (creates/s, concurrency 8)",
       rounds: ROUNDS,
       perRound: PER_ROUND,
-      paced: paced.map((x) => Math.round(x)),
-      unpaced: unpaced.map((x) => Math.round(x)),
+      // As text: results.json stays in the formatter's shape (it prints short arrays on one line).
+      paced: paced.map((x) => Math.round(x)).join(", "),
+      unpaced: unpaced.map((x) => Math.round(x)).join(", "),
       pacedMedian: Math.round(pacedMedian * 10) / 10,
       unpacedMedian: Math.round(unpacedMedian * 10) / 10,
       ratio: Math.round((pacedMedian / unpacedMedian) * 1000) / 1000,
@@ -439,8 +440,8 @@ ${row(redisPaced)}
   changes in ${redisPaced.seconds} s from the first poll to the last confirmation: **${redisPaced.changesPerSecond} changes/s** summed,
   ${redisPaced.rateLimited} requests refused.
 - **Pacing below the limit**: creates per second at concurrency 8 with a limiter that is never reached vs
-  \`rateLimiter: false\`, ${overhead.rounds} interleaved rounds of ${overhead.perRound}: paced ${overhead.paced.join(", ")} (median ${overhead.pacedMedian}),
-  unpaced ${overhead.unpaced.join(", ")} (median ${overhead.unpacedMedian}): ratio ${overhead.ratio}, within the rounds' own spread
+  \`rateLimiter: false\`, ${overhead.rounds} interleaved rounds of ${overhead.perRound}: paced ${overhead.paced} (median ${overhead.pacedMedian}),
+  unpaced ${overhead.unpaced} (median ${overhead.unpacedMedian}): ratio ${overhead.ratio}, within the rounds' own spread
   on this shared machine. Measured alone, one turn costs ${overhead.aroundMicros} µs (\`around\`, what the client uses;
   \`take\` ${overhead.takeMicros} µs): **${overhead.costShareOfCreatePercent} %** of the process's time per create at that throughput.
 `,
