@@ -16,7 +16,7 @@ import ts from "typescript"
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, "../..")
 const out = join(here, "generated")
-const packages = ["protocol", "client", "node-tls", "fetch", "simulator"]
+const packages = ["protocol", "client", "node-tls", "fetch", "simulator", "cli", "redis-limiter"]
 
 // ---- where examples live -------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@
  * with a `since`). {@link key} gives three plain values to store beside the status, so that a SQL `UPDATE … WHERE`
  * can compare without decoding anything.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 
 /**
@@ -42,7 +42,7 @@ export interface Comparable {
  * @example
  * ```ts
  * const k = JobStatusOrder.key(change.status) // { rank: 0, newestSince: 1733400000000, progressed: 1 }
- * db.run("UPDATE jobs SET status = ?, rank = ?, newest_since = ?, progressed = ? WHERE id = ? AND (rank, newest_since, progressed) < (?, ?, ?)", …)
+ * db.run("UPDATE jobs SET status = ?, rank = ?, newest_since = ?, progressed = ? WHERE id = ? AND (rank, newest_since, progressed) < (?, ?, ?)", [k.rank, k.newestSince, k.progressed])
  * ```
  */
 export interface Key {

@@ -27,7 +27,7 @@
  * first come, first served, no timers when under the limit, and an interruption simply gives up the reserved slot.
  * Several processes of one sender share the service's limit too: use `@signering/redis-limiter` for them.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import { Clock, Data, Deferred, Duration, Effect } from "effect"
 
