@@ -117,7 +117,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
       })
     const service: Service = {
       config: {
-        environment: options.environment,
+        environment: settings.environment,
         owner: options.sender?.organizationNumber,
         userAgent: settings.userAgent,
       },

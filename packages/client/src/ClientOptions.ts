@@ -62,20 +62,26 @@ export interface Limits {
 }
 
 /**
- * Everything a client needs. Only `environment` is required; `keystore` is needed to sign the document bundle in
- * `create` (unless you pass a prebuilt bundle).
+ * Everything a client needs. Nothing is required: the environment comes from the transport when not given here
+ * (see `Environment.Current`); `keystore` is needed to sign the document bundle in `create` (unless you pass a
+ * prebuilt bundle).
  *
  * @example
  * ```ts
  * const options: ClientOptions.Options = {
- *   environment: Environment.difitest,
  *   sender: { organizationNumber: "123456785" },
  *   keystore,
  * }
  * ```
  */
 export interface Options {
-  readonly environment: Environment.Environment
+  /**
+   * Where the client talks to. Default: the environment the transport was built for
+   * (`NodeTlsTransport.layer({ keystore, environment })` provides it as `Environment.Current`). When both are
+   * given they must name the same API root and server organization number; when neither is, building the client
+   * fails with a `ValidationError` naming `environment`.
+   */
+  readonly environment?: Environment.Environment | undefined
   /** The default sender: used when a job, a poll or an archive download names none. */
   readonly sender?: DirectJob.Sender | undefined
   /** The enterprise certificate that signs the document bundle (the same one the transport uses for mTLS). */
@@ -133,10 +139,13 @@ export const validate = (options: Options): ValidationError | undefined => {
     return new ValidationError({ issues: [{ path: "options", rule: "required", message: "must be an object" }] })
   }
   let root: URL | undefined
-  try {
-    root = new URL(options.environment?.apiRoot)
-  } catch {
-    issues.push({ path: "environment.apiRoot", rule: "url", message: "must be an absolute http(s) URL" })
+  // Absent is fine here: the client takes the transport's (and names `environment` when there is none either).
+  if (options.environment !== undefined) {
+    try {
+      root = new URL(options.environment?.apiRoot)
+    } catch {
+      issues.push({ path: "environment.apiRoot", rule: "url", message: "must be an absolute http(s) URL" })
+    }
   }
   if (root !== undefined && root.protocol !== "https:" && root.protocol !== "http:") {
     issues.push({ path: "environment.apiRoot", rule: "url", message: "must be an absolute http(s) URL" })
@@ -224,7 +233,7 @@ const configError = (message: string) => new Config.ConfigError(new ConfigProvid
  * const options = yield* ClientOptions.config
  * ```
  */
-export const config: Config.Config<Options> = Config.all({
+export const config: Config.Config<Options & { readonly environment: Environment.Environment }> = Config.all({
   environmentName: Config.String(configNames.environment).pipe(Config.withDefault("difitest")),
   apiRoot: optional(Config.String(configNames.apiRoot)),
   serverOrganizationNumber: optional(Config.String(configNames.serverOrganizationNumber)),
@@ -252,7 +261,7 @@ export const config: Config.Config<Options> = Config.all({
     } else if (c.serverOrganizationNumber !== undefined) {
       environment = { ...environment, serverOrganizationNumber: c.serverOrganizationNumber }
     }
-    const options: Options = {
+    const options: Options & { readonly environment: Environment.Environment } = {
       environment,
       ...(c.senderOrganizationNumber === undefined
         ? {}

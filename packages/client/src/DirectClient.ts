@@ -47,8 +47,8 @@ export type Timeouts = ClientOptions.Timeouts
 export type RetryOptions = ClientOptions.RetryOptions
 
 /**
- * Everything the client needs (see `ClientOptions.Options`). Only `environment` is required; `keystore` is needed
- * to sign the document bundle in `create` (unless you pass a prebuilt bundle).
+ * Everything the client needs (see `ClientOptions.Options`). `environment` defaults to the transport's; `keystore`
+ * is needed to sign the document bundle in `create` (unless you pass a prebuilt bundle).
  *
  * @example
  * ```ts
@@ -337,7 +337,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
       )
 
     const service: Service = {
-      config: { environment: options.environment, sender: options.sender, userAgent: settings.userAgent },
+      config: { environment: settings.environment, sender: options.sender, userAgent: settings.userAgent },
       create,
       requestNewRedirectUrl,
       getStatus,
@@ -363,8 +363,9 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
  * import { NodeTlsTransport } from "@signering/node-tls"
  * import { Layer } from "effect"
  *
- * const ClientLive = DirectClient.layer({ environment: Environment.difitest, keystore, sender }).pipe(
- *   Layer.provide(NodeTlsTransport.layer({ keystore, trustAnchors })),
+ * // The environment once, to the transport: the client takes it from there.
+ * const ClientLive = DirectClient.layer({ keystore, sender }).pipe(
+ *   Layer.provide(NodeTlsTransport.layer({ keystore, environment: Environment.difitest })),
  * )
  * ```
  */

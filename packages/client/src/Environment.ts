@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import { Context, Layer } from "effect"
 import * as TrustAnchors from "./TrustAnchors.js"
 
 /**
@@ -152,3 +153,61 @@ export const fromName = (name: string): Environment | undefined => {
       return undefined
   }
 }
+
+/**
+ * The environment a transport was built for, as a service: `NodeTlsTransport.layer({ keystore, environment })`,
+ * `FetchTransport.layer({ environment, ... })` and `FetchTransport.bun(...)` provide it next to `HttpClient`, so a
+ * client built on them needs no `environment` of its own. A client given one too checks that both name the same
+ * API root and server organization number.
+ *
+ * @example
+ * ```ts
+ * const environment = yield* Environment.Current // inside a layer built on a transport
+ * ```
+ */
+export class Current extends Context.Service<Current, Environment>()("@signering/client/Environment/Current") {}
+
+/**
+ * Provides {@link Current}: what a transport adds to its `HttpClient` layer (or you, for a transport of your own).
+ *
+ * @example
+ * ```ts
+ * const Transport = Layer.merge(MyHttpClientLayer, Environment.layer(Environment.difitest))
+ * const Client = DirectClient.layer({ keystore, sender }).pipe(Layer.provide(Transport))
+ * ```
+ */
+export const layer = (environment: Environment): Layer.Layer<Current> => Layer.succeed(Current, environment)
+
+/**
+ * Whether a value is a whole environment (a name, an API root, a server organization number and the kind of
+ * certificates): a transport provides {@link Current} only for one, not for a bare `{ serverOrganizationNumber }`.
+ *
+ * @example
+ * ```ts
+ * Environment.isEnvironment(Environment.difitest) // true
+ * Environment.isEnvironment({ serverOrganizationNumber: "984661185" }) // false
+ * ```
+ */
+export const isEnvironment = (value: unknown): value is Environment => {
+  if (typeof value !== "object" || value === null) return false
+  const candidate = value as Partial<Record<keyof Environment, unknown>>
+  return (
+    typeof candidate.name === "string" &&
+    typeof candidate.apiRoot === "string" &&
+    typeof candidate.serverOrganizationNumber === "string" &&
+    (candidate.certificates === "production" || candidate.certificates === "test")
+  )
+}
+
+/**
+ * Whether two environments address the same service: the same API root (trailing slashes aside) and the same
+ * server organization number. Trust anchors and names may differ (e.g. `difitest` and a custom copy of it).
+ *
+ * @example
+ * ```ts
+ * Environment.sameService(Environment.difitest, Environment.custom({ apiRoot: Environment.difitest.apiRoot })) // true
+ * ```
+ */
+export const sameService = (a: Environment, b: Environment): boolean =>
+  a.apiRoot.replace(/\/+$/, "") === b.apiRoot.replace(/\/+$/, "") &&
+  a.serverOrganizationNumber === b.serverOrganizationNumber

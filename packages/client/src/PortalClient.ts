@@ -261,7 +261,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
     }
 
     const service: Service = {
-      config: { environment: options.environment, sender: options.sender, userAgent: settings.userAgent },
+      config: { environment: settings.environment, sender: options.sender, userAgent: settings.userAgent },
       create,
       getStatusChange,
       confirm: (status) => Operations.confirm(settings, status),
@@ -282,7 +282,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
  *
  * @example
  * ```ts
- * const PortalLive = PortalClient.layer({ environment: Environment.difitest, keystore, sender }).pipe(
+ * const PortalLive = PortalClient.layer({ keystore, sender }).pipe(
  *   Layer.provide(NodeTlsTransport.layer({ keystore, environment: Environment.difitest })),
  * )
  * ```

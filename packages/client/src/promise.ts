@@ -12,8 +12,9 @@ import * as ArchiveClient from "./ArchiveClient.js"
 import { ClientClosed } from "./ClientError.js"
 import type * as ClientOptions from "./ClientOptions.js"
 import * as DirectClient from "./DirectClient.js"
+import type * as Environment from "./Environment.js"
+import { registerClientRuntime } from "./internal/clientRuntime.js"
 import type { Download } from "./internal/pipeline.js"
-import { registerClientRuntime } from "./internal/pollingRuntime.js"
 import * as PortalClient from "./PortalClient.js"
 
 /**
@@ -34,19 +35,23 @@ export interface LogEntry {
 
 /**
  * Options of {@link createDirectClient}, {@link createPortalClient} and {@link createArchiveClient}: the client
- * options plus the transport layer and logging.
+ * options plus the transport layer and logging. The environment is given once: to the transport, which provides it
+ * to the client, or to the client (then the transport needs its trust anchors some other way).
  *
  * @example
  * ```ts
- * createDirectClient({ environment: Environment.difitest, keystore, transport: NodeTlsTransport.layer({ keystore, environment: Environment.difitest }) })
+ * createDirectClient({ keystore, transport: NodeTlsTransport.layer({ keystore, environment: Environment.difitest }) })
  * ```
  */
 export interface PromiseClientOptions extends ClientOptions.Options {
   /**
    * The transport: a layer providing effect's `HttpClient`, such as `NodeTlsTransport.layer({ keystore, environment })`
-   * from `@signering/node-tls` or `FetchTransport.layer()` from `@signering/fetch`.
+   * from `@signering/node-tls` or `FetchTransport.layer()` from `@signering/fetch`. When it also provides
+   * `Environment.Current` (the transports do when given an environment), `environment` may be left out here.
    */
-  readonly transport: Layer.Layer<HttpClient.HttpClient, unknown>
+  readonly transport:
+    | Layer.Layer<HttpClient.HttpClient | Environment.Current, unknown>
+    | Layer.Layer<HttpClient.HttpClient, unknown>
   /** The lowest level logged. Default `"Warn"`; `"None"` silences the client. */
   readonly logLevel?: "None" | "Error" | "Warn" | "Info" | "Debug" | undefined
   /** Receives each log line at or above `logLevel`. Default: one line on stderr. */
@@ -221,9 +226,9 @@ const directMethods = [
  *
  * const keystore = Keystore.fromPkcs12OrThrow(p12Bytes, passphrase)
  * const client = createDirectClient({
- *   environment: Environment.difitest,
  *   keystore,
  *   sender: { organizationNumber: "123456785" },
+ *   // The environment once, to the transport: the client takes it from there.
  *   transport: NodeTlsTransport.layer({ keystore, environment: Environment.difitest }),
  * })
  * const job = await client.create(input)
@@ -244,7 +249,7 @@ export const createDirectClient = (options: PromiseClientOptions): PromiseDirect
     directMethods,
   )
   // Lets startPollingWorker and handleExitCallback run on this client's runtime.
-  registerClientRuntime(client, runtime)
+  registerClientRuntime(client, runtime, "direct")
   return client
 }
 
@@ -254,7 +259,9 @@ export const createDirectClient = (options: PromiseClientOptions): PromiseDirect
  * @example
  * ```ts
  * import { createPortalClient, Environment } from "@signering/client"
- * const client = createPortalClient({ environment: Environment.difitest, keystore, sender, transport })
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ * const transport = NodeTlsTransport.layer({ keystore, environment: Environment.difitest })
+ * const client = createPortalClient({ keystore, sender, transport })
  * const job = await client.create(input)
  * const change = await client.getStatusChange()
  * if (change._tag === "StatusChange") await client.confirm(change.status)
@@ -262,7 +269,15 @@ export const createDirectClient = (options: PromiseClientOptions): PromiseDirect
  */
 export const createPortalClient = (options: PromiseClientOptions): PromisePortalClient => {
   const { transport: _transport, logLevel: _level, logger: _logger, ...clientOptions } = options
-  return facade(PortalClient.PortalClient, PortalClient.layer(clientOptions), options, PortalClient.methods).client
+  const { client, runtime } = facade(
+    PortalClient.PortalClient,
+    PortalClient.layer(clientOptions),
+    options,
+    PortalClient.methods,
+  )
+  // Lets startPortalPollingWorker run on this client's runtime.
+  registerClientRuntime(client, runtime, "portal")
+  return client
 }
 
 /**

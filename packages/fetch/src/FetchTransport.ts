@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { ServerIdentityError } from "@signering/client"
+import { Environment, ServerIdentityError } from "@signering/client"
 import { OrganizationNumber } from "@signering/protocol"
 import { Data, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
@@ -48,6 +48,12 @@ export interface Options {
         readonly [key: string]: unknown
       })
     | undefined
+  /**
+   * The environment the fetch is configured for: provided as `Environment.Current` next to `HttpClient`, so the
+   * client built on this layer needs no `environment` of its own. The adapter itself does not read it (TLS is the
+   * fetch's).
+   */
+  readonly environment?: Environment.Environment | undefined
 }
 
 /**
@@ -70,7 +76,8 @@ export interface Options {
  * // connectOptions: key, cert, ca = trust anchors only, rejectUnauthorized, TLS >= 1.2 and the
  * // organization-number check in checkServerIdentity.
  * const connect = await Effect.runPromise(NodeTlsTransport.connectOptions({ keystore, trustAnchors }))
- * const Transport = FetchTransport.layer({ fetch, requestInit: { dispatcher: new Agent({ connect }) } })
+ * // `environment` is for the client built on it, which then needs none of its own.
+ * const Transport = FetchTransport.layer({ fetch, requestInit: { dispatcher: new Agent({ connect }) }, environment })
  * ```
  *
  * @example Bun (prefer {@link bun}, which also checks the server's organization number)
@@ -82,7 +89,16 @@ export interface Options {
  *
  * @since 0.1.0
  */
-export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient> =>
+export function layer(
+  options: Options & { readonly environment: Environment.Environment },
+): Layer.Layer<HttpClient.HttpClient | Environment.Current>
+export function layer(options?: Options): Layer.Layer<HttpClient.HttpClient>
+export function layer(options: Options = {}): Layer.Layer<HttpClient.HttpClient> {
+  const http = httpLayer(options)
+  return options.environment === undefined ? http : Layer.merge(http, Environment.layer(options.environment))
+}
+
+const httpLayer = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
   // effect's fetch client reads both from the context it was built in.
   Layer.provide(
     // Failures leave as the client port's TransportFailure: this adapter maps its runtime's codes.
@@ -286,15 +302,18 @@ const requireRuntime = (expected: Runtime, helper: string): Effect.Effect<void, 
  *
  * const keystore = await Effect.runPromise(Keystore.fromPkcs12Effect(p12Bytes, passphrase))
  * const environment = Environment.custom({ apiRoot, trustAnchors: [caPem] })
- * const Client = DirectClient.layer({ environment, keystore }).pipe(
- *   Layer.provide(FetchTransport.bun({ keystore, environment })),
- * )
+ * // The environment once: the transport provides it to the client (`Environment.Current`).
+ * const Client = DirectClient.layer({ keystore }).pipe(Layer.provide(FetchTransport.bun({ keystore, environment })))
  * ```
  *
  * @since 0.1.0
  */
-export const bun = (options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient, TransportConfigError> =>
-  Layer.unwrap(
+export function bun(
+  options: RuntimeOptions & { readonly environment: Environment.Environment },
+): Layer.Layer<HttpClient.HttpClient | Environment.Current, TransportConfigError>
+export function bun(options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient, TransportConfigError>
+export function bun(options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient, TransportConfigError> {
+  return Layer.unwrap(
     Effect.gen(function* () {
       // Options first: a wrong option is reported the same way on every runtime.
       const checked = yield* checkOptions(options)
@@ -310,9 +329,15 @@ export const bun = (options: RuntimeOptions): Layer.Layer<HttpClient.HttpClient,
       const redacted = () => ({ ...tls, key: "<redacted>" })
       Object.defineProperty(tls, "toJSON", { value: redacted, enumerable: false })
       Object.defineProperty(tls, Symbol.for("nodejs.util.inspect.custom"), { value: redacted, enumerable: false })
-      return layer({ fetch: options.fetch, requestInit: { tls } })
+      // A whole environment (with its API root) is also the client's: provided as `Environment.Current`.
+      return layer({
+        fetch: options.fetch,
+        requestInit: { tls },
+        environment: Environment.isEnvironment(options.environment) ? options.environment : undefined,
+      })
     }),
   )
+}
 
 /**
  * The fetch transport for Deno — which refuses to start. Deno's `fetch` takes the client certificate through

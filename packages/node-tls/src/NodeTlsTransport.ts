@@ -469,6 +469,22 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
  * layer's scope. Building fails with {@link TransportConfigError} when an option
  * is missing or unusable.
  *
+ * Given a whole `Environment` (e.g. `Environment.difitest`), the layer also
+ * provides it as `Environment.Current`, so the client built on it needs no
+ * `environment` of its own.
+ *
+ * @example
+ * ```ts
+ * import { DirectClient, Environment } from "@signering/client"
+ * import { NodeTlsTransport } from "@signering/node-tls"
+ * import { Layer } from "effect"
+ *
+ * // The environment once, to the transport: the client takes it from there.
+ * const Client = DirectClient.layer({ keystore, sender: { organizationNumber: "123456785" } }).pipe(
+ *   Layer.provide(NodeTlsTransport.layer({ keystore, environment: Environment.difitest })),
+ * )
+ * ```
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -490,8 +506,17 @@ export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
  *
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<HttpClient.HttpClient, TransportConfigError> =>
-  Layer.effect(HttpClient.HttpClient, Effect.map(makeDispatcher(options), make))
+export function layer(
+  options: Options & { readonly environment: Environment.Environment },
+): Layer.Layer<HttpClient.HttpClient | Environment.Current, TransportConfigError>
+export function layer(options: Options): Layer.Layer<HttpClient.HttpClient, TransportConfigError>
+export function layer(options: Options): Layer.Layer<HttpClient.HttpClient, TransportConfigError> {
+  const http = Layer.effect(HttpClient.HttpClient, Effect.map(makeDispatcher(options), make))
+  // Only a whole environment (with its API root) can stand for the client's; a bare organization number cannot.
+  return Environment.isEnvironment(options.environment)
+    ? Layer.merge(http, Environment.layer(options.environment))
+    : http
+}
 
 /**
  * Provides `HttpClient` on a dispatcher you own and close yourself, e.g. an

@@ -4,10 +4,11 @@
  */
 import type { DirectJob, DocumentBundle } from "@signering/protocol"
 import { Endpoint, type Keystore, ValidationError } from "@signering/protocol"
-import { type Config, type Context, Effect, Layer } from "effect"
+import { Config, type Context, Effect, Layer, Option } from "effect"
 import type { HttpClient } from "effect/http"
 import { type ClientError, DocumentsNotDeletable } from "../ClientError.js"
 import * as ClientOptions from "../ClientOptions.js"
+import * as Environment from "../Environment.js"
 import {
   type Download,
   execute,
@@ -22,19 +23,65 @@ import { preflight, type StartupError } from "./preflight.js"
 
 const ORG = /^[0-9]{9}$/
 
-/** Checks options and the certificate (expiry, environment: see `preflight`), then builds the pipeline settings. */
+const describe = (environment: Environment.Environment) =>
+  `${environment.name} (apiRoot ${environment.apiRoot}, server organization ${environment.serverOrganizationNumber})`
+
+/**
+ * The environment the client talks to: the one in its options, else the transport's (`Environment.Current`). Both
+ * given and addressing different services (API root or server organization number) is a start-up error naming
+ * both; neither given is a `ValidationError` naming `environment`.
+ */
+export const resolveEnvironment = (
+  options: ClientOptions.Options,
+): Effect.Effect<Environment.Environment, ValidationError> =>
+  Effect.flatMap(Effect.serviceOption(Environment.Current), (fromTransport) => {
+    const given = options.environment
+    if (Option.isNone(fromTransport)) {
+      return given === undefined
+        ? Effect.fail(
+            invalid(
+              "environment",
+              "required",
+              "no environment given, and the transport provides none: pass `environment` to the client or build the transport with one (e.g. NodeTlsTransport.layer({ keystore, environment }))",
+            ),
+          )
+        : Effect.succeed(given)
+    }
+    if (given === undefined || given === null) return Effect.succeed(fromTransport.value)
+    // A malformed environment is reported by `validate`, naming its field.
+    if (typeof given.apiRoot !== "string" || Environment.sameService(given, fromTransport.value)) {
+      return Effect.succeed(given)
+    }
+    return Effect.fail(
+      invalid(
+        "environment",
+        "mismatch",
+        `the client's environment ${describe(given)} differs from the transport's ${describe(fromTransport.value)}: give the environment once, to the transport`,
+      ),
+    )
+  })
+
+/**
+ * Resolves the environment (see `resolveEnvironment`), checks options and the certificate (expiry, environment:
+ * see `preflight`), then builds the pipeline settings; `settings.environment` is the environment in use.
+ */
 export const settingsFor = (
   name: string,
   options: ClientOptions.Options,
-): Effect.Effect<Settings, StartupError, HttpClient.HttpClient> => {
-  const problem = ClientOptions.validate(options)
-  return problem === undefined
-    ? Effect.andThen(
-        preflight({ environment: options.environment, keystore: options.keystore, sender: options.sender }),
-        makeSettings(name, options),
-      )
-    : Effect.fail(problem)
-}
+): Effect.Effect<Settings, StartupError, HttpClient.HttpClient> =>
+  Effect.flatMap(
+    resolveEnvironment(options),
+    (environment): Effect.Effect<Settings, StartupError, HttpClient.HttpClient> => {
+      const resolved = { ...options, environment }
+      const problem = ClientOptions.validate(resolved)
+      return problem === undefined
+        ? Effect.andThen(
+            preflight({ environment, keystore: options.keystore, sender: options.sender }),
+            makeSettings(name, resolved),
+          )
+        : Effect.fail(problem)
+    },
+  )
 
 /** The sender given, else the client's default; a `ValidationError` when neither is a 9-digit organization. */
 export const resolveSender = (
@@ -146,7 +193,11 @@ export const whoami = (
     Effect.flatMap((sender) => execute(settings, Endpoint.whoami(settings.apiRoot, sender.organizationNumber))),
   )
 
-/** `layerConfig` for any client: the options from `Config`, with the caller's overrides. */
+/**
+ * `layerConfig` for any client: the options from `Config`, with the caller's overrides. With `SIGNERING_ENVIRONMENT`
+ * unset and no `environment` override, the transport's environment (when it provides one) wins over the config's
+ * default (`difitest`), so the environment is still given once.
+ */
 export const layerConfigFor =
   <I, S>(
     tag: Context.Key<I, S>,
@@ -159,7 +210,11 @@ export const layerConfigFor =
       tag,
       Effect.gen(function* () {
         const fromConfig = yield* ClientOptions.config
-        return yield* make({ ...fromConfig, ...overrides } as ClientOptions.Options)
+        const named = yield* Config.option(Config.String(ClientOptions.configNames.environment))
+        const fromTransport = yield* Effect.serviceOption(Environment.Current)
+        const environment =
+          Option.isNone(named) && Option.isSome(fromTransport) ? fromTransport.value : fromConfig.environment
+        return yield* make({ ...fromConfig, environment, ...overrides } as ClientOptions.Options)
       }),
     )
 

@@ -56,10 +56,10 @@ const originOf = (url: string): string | undefined => {
   }
 }
 
-/** Builds the settings from (validated) options and the `HttpClient` in the environment. */
+/** Builds the settings from (validated) options, their environment resolved, and the `HttpClient` in the context. */
 export const makeSettings = (
   name: string,
-  options: ClientOptions.Options,
+  options: ClientOptions.Options & { readonly environment: Environment.Environment },
 ): Effect.Effect<Settings, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     // References the transport reads per request (e.g. `FetchHttpClient.Fetch`) are taken from where the client
