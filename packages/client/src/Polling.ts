@@ -31,7 +31,7 @@ import type { DirectResponse, PortalResponse } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
 import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
 import * as DirectClient from "./DirectClient.js"
-import { clientRuntime } from "./internal/clientRuntime.js"
+import { type ClientRuntime, clientRuntime } from "./internal/clientRuntime.js"
 import {
   type CommonOptions,
   type Options as LoopOptions,
@@ -41,7 +41,7 @@ import {
 } from "./internal/pollingLoop.js"
 import { directSource, type Polled, type Source as PollingSource, portalSource } from "./internal/pollingSource.js"
 import * as PortalClient from "./PortalClient.js"
-import type { PromiseDirectClient } from "./promise.js"
+import type { PromiseDirectClient, PromisePortalClient } from "./promise.js"
 
 export type { DownloadOptions, SignerDocument } from "./internal/documents.js"
 export { type CommonOptions, metrics, PollingError } from "./internal/pollingLoop.js"
@@ -183,10 +183,10 @@ export const runPortal = <E = never, R = never>(
 // Promise form
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Options of {@link startPollingWorker}. */
-export interface PromiseOptions extends CommonOptions {
+/** Options of {@link startPollingWorker} (and, with the portal's status type, {@link startPortalPollingWorker}). */
+export interface PromiseOptions<S = DirectResponse.JobStatusResponse> extends CommonOptions {
   /** Acts on one change. Resolves → the change is confirmed; rejects or throws → not confirmed, re-delivered later. */
-  readonly handler: (change: Change) => Promise<void> | void
+  readonly handler: (change: Change<S>) => Promise<void> | void
   /** Called with every failure the worker recovers from. */
   readonly onError?: ((error: PollingError) => void) | undefined
 }
@@ -198,6 +198,41 @@ export interface PollingWorker {
   /** Settles when the worker ends: resolves after `stop()`, rejects with a `ValidationError` for invalid options. */
   readonly done: Promise<void>
 }
+
+// One Promise wrapper for every flow: the flow's Effect worker, run on the runtime of the client the caller has.
+const startOn = <S, Flow extends "direct" | "portal">(
+  runtime: ClientRuntime<Flow>,
+  worker: (options: LoopOptions<S, unknown, never>) => Effect.Effect<never, ValidationError, ServiceOf<Flow>>,
+  options: PromiseOptions<S>,
+): PollingWorker => {
+  const { handler, onError, ...common } = options
+  const effect = worker({
+    ...common,
+    handler: (change) => Effect.tryPromise({ try: async () => handler(change), catch: (cause) => cause }),
+    ...(onError === undefined
+      ? {}
+      : { onError: (error: PollingError) => Effect.sync(() => onError(error)).pipe(Effect.ignore) }),
+  })
+  const fiber = runtime.runFork(effect as Effect.Effect<never, ValidationError, never>)
+  const done = runtime.runPromise(Fiber.await(fiber)).then((exit) => {
+    if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
+    throw Cause.squash(exit.cause)
+  })
+  // Nobody may await `done`; an unhandled rejection must not take the process down for an ignored promise.
+  done.catch(() => undefined)
+  let stopping: Promise<void> | undefined
+  return {
+    stop: () => {
+      stopping ??= runtime.runPromise(Fiber.interrupt(fiber)).then(() => undefined)
+      return stopping
+    },
+    done,
+  }
+}
+
+type ServiceOf<Flow extends "direct" | "portal"> = Flow extends "direct"
+  ? DirectClient.DirectClient
+  : PortalClient.PortalClient
 
 /**
  * Starts a polling worker on a Promise client (see {@link run} for the behaviour).
@@ -220,29 +255,28 @@ export interface PollingWorker {
  * })
  * ```
  */
-export const startPollingWorker = (client: PromiseDirectClient, options: PromiseOptions): PollingWorker => {
-  const runtime = clientRuntime(client)
-  const { handler, onError, ...common } = options
-  const effect = run({
-    ...common,
-    handler: (change) => Effect.tryPromise({ try: async () => handler(change), catch: (cause) => cause }),
-    ...(onError === undefined
-      ? {}
-      : { onError: (error: PollingError) => Effect.sync(() => onError(error)).pipe(Effect.ignore) }),
-  })
-  const fiber = runtime.runFork(effect)
-  const done = runtime.runPromise(Fiber.await(fiber)).then((exit) => {
-    if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
-    throw Cause.squash(exit.cause)
-  })
-  // Nobody may await `done`; an unhandled rejection must not take the process down for an ignored promise.
-  done.catch(() => undefined)
-  let stopping: Promise<void> | undefined
-  return {
-    stop: () => {
-      stopping ??= runtime.runPromise(Fiber.interrupt(fiber)).then(() => undefined)
-      return stopping
-    },
-    done,
-  }
-}
+export const startPollingWorker = (client: PromiseDirectClient, options: PromiseOptions): PollingWorker =>
+  startOn(clientRuntime(client, "direct"), run, options)
+
+/**
+ * Starts a polling worker on a Promise portal client: the portal flow's changes, with the same behaviour and
+ * guarantees as {@link startPollingWorker} (see {@link runPortal}).
+ *
+ * @example
+ * ```ts
+ * import { createPortalClient, startPortalPollingWorker } from "@signering/client"
+ *
+ * const portal = createPortalClient({ keystore, sender: { organizationNumber, pollingQueue: "contracts" }, transport })
+ * const worker = startPortalPollingWorker(portal, {
+ *   download: { pades: true },
+ *   handler: async (change) => {
+ *     await db.saveStatus(change.jobId, change.status.status, change.pades)
+ *   },
+ * })
+ * process.on("SIGTERM", () => worker.stop())
+ * ```
+ */
+export const startPortalPollingWorker = (
+  client: PromisePortalClient,
+  options: PromiseOptions<PortalResponse.StatusChangeResponse>,
+): PollingWorker => startOn(clientRuntime(client, "portal"), runPortal, options)

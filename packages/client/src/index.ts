@@ -36,7 +36,7 @@ export { VERSION as version } from "./internal/userAgent.js"
 export * as JobRecord from "./JobRecord.js"
 export * as JobStatusOrder from "./JobStatusOrder.js"
 export * as Polling from "./Polling.js"
-export { startPollingWorker } from "./Polling.js"
+export { startPollingWorker, startPortalPollingWorker } from "./Polling.js"
 export * as PortalClient from "./PortalClient.js"
 export {
   createArchiveClient,
