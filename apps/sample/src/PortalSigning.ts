@@ -4,10 +4,10 @@
  * Portal changes go to their own queue name (`<queue>-portal`), so the direct and the portal worker never take each
  * other's changes; both are the library's one polling worker.
  */
-import { type ClientError, createPortalClient, Polling, type PromisePortalClient } from "@signering/client"
+import { createPortalClient, type PromisePortalClient, startPortalPollingWorker } from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import type { Keystore, PortalResponse } from "@signering/protocol"
-import { Effect, Fiber, Redacted } from "effect"
+import { Redacted } from "effect"
 import type { SigningConfig } from "./Config.js"
 import { environmentOf, guard, loadKeystore } from "./DirectSigning.js"
 import {
@@ -86,58 +86,21 @@ export const make = async (options: PortalSigningOptions): Promise<PortalSigning
       }),
     cancel: (url) => guard("Cancel the portal job", () => client.cancel(url)),
     pades: (url) => guard("Download the signed PDF", () => client.getPadesBytes(url)),
-    watch: (watch) => watchQueue(client, { apiRoot: environment.apiRoot, sender }, watch),
+    watch: (watch) => watchQueue(client, watch),
     close: () => client.close(),
   }
 }
 
-type PortalChange = PortalResponse.StatusChangeResponse & {
-  readonly signers: PortalResponse.StatusChangeResponse["signatures"]
-}
-
-/** The client's rejections are its tagged `ClientError`s; the worker reports and retries them by their tag. */
-const attempt = <A>(run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (error) => error as ClientError.ClientError })
-
 /**
- * The portal queue on the library's polling worker (`Polling.runSource`, the same worker as the direct flow's):
- * it never polls before the permitted time, confirms a change only after the handler stored it, skips a stale
- * change and holds confirmations so none can settle an unhandled newer change, and finishes a change in progress on
- * stop. The Promise portal client is adapted to the worker's `Source` in a few lines.
+ * The portal queue on the library's polling worker (`startPortalPollingWorker`, the same worker as the direct
+ * flow's): it never polls before the permitted time, confirms a change only after the handler stored it, skips a
+ * stale change and holds confirmations so none can settle an unhandled newer change, and finishes a change in
+ * progress on stop. The handler downloads the signed PDF itself (as for the direct flow), only for a change it stores.
  */
-const watchQueue = (
-  client: PromisePortalClient,
-  source: { readonly apiRoot: string; readonly sender: { organizationNumber: string; pollingQueue: string } },
-  options: WatchOptions,
-): Watcher => {
-  const portalSource: Polling.Source<PortalChange> = {
-    flow: "portal",
-    apiRoot: source.apiRoot,
-    defaultSender: source.sender,
-    getStatusChange: (sender) =>
-      attempt(() => client.getStatusChange(sender)).pipe(
-        Effect.map((answer) =>
-          answer._tag === "StatusChange"
-            ? { ...answer, status: { ...answer.status, signers: answer.status.signatures } }
-            : answer,
-        ),
-      ),
-    // The handler downloads the signed PDF itself (as for the direct flow), only for a change it stores.
-    download: () => Effect.succeed({ pades: undefined, xades: [] }),
-    confirm: (status) => attempt(() => client.confirm(status)),
-    clockOffset: () => Effect.promise(() => client.clockOffset()),
-  }
-  const fiber = Effect.runFork(
-    Polling.runSource(portalSource, {
-      handler: (change) => attempt(() => options.handler(toStatus(change.status))),
-      onError: (error) => Effect.sync(() => options.onError?.(error.message)),
-    }),
-  )
-  let stopping: Promise<void> | undefined
-  return {
-    stop: () => {
-      stopping ??= Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined)
-      return stopping
-    },
-  }
+const watchQueue = (client: PromisePortalClient, options: WatchOptions): Watcher => {
+  const worker = startPortalPollingWorker(client, {
+    handler: (change) => options.handler(toStatus(change.status)),
+    onError: (error) => options.onError?.(error.message),
+  })
+  return { stop: () => worker.stop() }
 }
