@@ -189,7 +189,7 @@ for (let round = 0; round < 6; round++) {
     previous,
   )
   previous = program
-  diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file !== undefined && d.file.fileName.startsWith(out))
+  diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName.startsWith(out))
   let learned = false
   for (const d of diagnostics) {
     if (!NOT_FOUND.has(d.code)) continue
