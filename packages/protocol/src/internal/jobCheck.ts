@@ -197,7 +197,9 @@ export const checkPin = (
       path,
       "check-digit",
       `personal identification number ${maskPin(pin)} has wrong mod-11 check digits (a typo?); ` +
-        "pass allowInvalidPersonalIdentificationNumberChecksum for synthetic test numbers",
+        "for synthetic test numbers, set allowInvalidPersonalIdentificationNumberChecksum: true in the validate " +
+        "options (DirectJob.make(input, options), PortalJob.make(input, options)) or in the client's " +
+        "options.validation",
     )
     return undefined
   }
