@@ -54,7 +54,7 @@ const client = await Effect.runPromise(
     environment: Environment.custom({ apiRoot }),
     sender: { organizationNumber: ORG },
     // Pacing on with a limit never reached, as in bench/index.ts; BENCH_LIMITER=off switches it off.
-    rateLimiter: process.env.BENCH_LIMITER === "off" ? false : RateLimiter.make({ requestsPerSecond: 100_000 }),
+    rateLimiter: process.env.BENCH_LIMITER === "off" ? false : RateLimiter.make({ requestsPerSecond: 5000 }),
   }).pipe(Effect.provide(Layer.succeed(HttpClient.HttpClient)(http))),
 )
 const quiet = <A, E>(e: Effect.Effect<A, E>) =>
