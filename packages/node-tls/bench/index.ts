@@ -134,7 +134,7 @@ const main = async () => {
       DirectClient.layer({
         environment,
         sender: { organizationNumber: ORG },
-        rateLimiter: RateLimiter.make({ requestsPerSecond: 100_000 }),
+        rateLimiter: RateLimiter.make({ requestsPerSecond: 5000 }),
       }),
       transport(),
     ),
