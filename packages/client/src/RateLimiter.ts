@@ -161,35 +161,47 @@ export const make = (options: Options = {}): RateLimiter => {
   // starts a second (and 20 ms) after the answer to the one `limit` places before it: the service counted that one
   // before it answered, so no second of the service's can hold more than `limit`, whatever delayed a request on its
   // way (a connection pool's queue, a handshake, a busy event loop). No margin is needed for those, so none is used.
-  const ends = new Map<string, { readonly slots: Array<Deferred.Deferred<number>>; next: number }>()
+  //
+  // The path below the limit is what every request pays, so it is built from plain combinators (no generators): a
+  // slot records its end as a number once answered, so a request whose predecessor answered long ago starts at once.
+  interface Slot {
+    end: number | undefined
+    readonly done: Deferred.Deferred<number>
+  }
+  const ends = new Map<string, { readonly slots: Array<Slot>; next: number }>()
+  const after = <A, E, R>(end: number, now: number, request: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const due = end + ANSWERED_WINDOW_MS - now
+    return due > 0 ? Effect.andThen(Effect.sleep(Duration.millis(due)), request) : request
+  }
   const around = <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function* () {
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         let ring = ends.get(organizationNumber)
         if (ring === undefined) {
           if (ends.size >= SWEEP_AT) ends.clear() // idle organizations: their windows have long passed
           ring = { slots: [], next: 0 }
           ends.set(organizationNumber, ring)
         }
-        const mine = Deferred.makeUnsafe<number>()
+        const mine: Slot = { end: undefined, done: Deferred.makeUnsafe<number>() }
         const previous = ring.slots.length < limit ? undefined : ring.slots[ring.next]
         if (ring.slots.length < limit) ring.slots.push(mine)
         else {
           ring.slots[ring.next] = mine
           ring.next = (ring.next + 1) % limit
         }
-        const settle = Effect.flatMap(Clock.currentTimeMillis, (now) => Deferred.succeed(mine, now))
-        return yield* restore(
-          Effect.gen(function* () {
-            if (previous !== undefined) {
-              const end = yield* Deferred.await(previous)
-              const now = yield* Clock.currentTimeMillis
-              const due = end + ANSWERED_WINDOW_MS
-              if (due > now) yield* Effect.sleep(Duration.millis(due - now))
-            }
-            return yield* request
-          }),
-        ).pipe(Effect.ensuring(settle))
+        const settle = Effect.flatMap(Clock.currentTimeMillis, (answered) => {
+          mine.end = answered
+          return Deferred.succeed(mine.done, answered)
+        })
+        const inTurn =
+          previous === undefined
+            ? request
+            : previous.end !== undefined
+              ? after(previous.end, now, request)
+              : Effect.flatMap(Deferred.await(previous.done), (end) =>
+                  Effect.flatMap(Clock.currentTimeMillis, (later) => after(end, later, request)),
+                )
+        return Effect.ensuring(restore(inTurn), settle)
       }),
     )
 
