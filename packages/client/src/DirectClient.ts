@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import type { DirectJob, DirectResponse, Endpoint } from "@signering/protocol"
-import { DirectEndpoint, DocumentBundle, DirectJob as Job } from "@signering/protocol"
+import { DirectEndpoint, DirectJob as Job } from "@signering/protocol"
 import { Context, Effect, Layer, Redacted } from "effect"
 import type { HttpClient } from "effect/http"
 import type { ClientError } from "./ClientError.js"
@@ -258,8 +258,11 @@ export class DirectClient extends Context.Service<DirectClient, Service>()("@sig
 // Implementation: endpoints from `DirectEndpoint`, executed by the shared pipeline
 // ---------------------------------------------------------------------------------------------------------------
 
-const isJob = (input: unknown): input is DirectJob.DirectJob =>
-  typeof input === "object" && input !== null && (input as { _tag?: unknown })._tag === "DirectJob"
+const directFlow: Operations.CreateFlow<DirectJob.DirectJob, JobInput, DirectResponse.JobResponse> = {
+  jobTag: "DirectJob",
+  make: (input, validation) => Job.make(input, validation),
+  endpoint: DirectEndpoint.create,
+}
 
 /**
  * Builds the service from options, using the `HttpClient` in the environment.
@@ -274,29 +277,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
     const settings = yield* Operations.settingsFor("DirectClient", options)
 
     const create: Service["create"] = (input, createOptions) =>
-      Effect.gen(function* () {
-        if (typeof input !== "object" || input === null) {
-          return yield* Effect.fail(Pipeline.invalid("job", "required", "must be a job input object"))
-        }
-        let job: DirectJob.DirectJob
-        if (isJob(input)) {
-          job = input
-        } else {
-          const sender = yield* Operations.resolveSender(options, input.sender)
-          job = yield* Effect.fromResult(Job.make({ ...input, sender }, options.validation))
-        }
-        let zip = Operations.givenBundle(createOptions?.bundle)
-        if (zip === undefined) {
-          const keystore = yield* Operations.requireKeystore(options)
-          const bundleOptions = yield* Operations.bundleOptions(options, settings)
-          zip = (yield* DocumentBundle.make(job, keystore, bundleOptions)).bytes
-        }
-        const sender = job.sender
-        const created = yield* Pipeline.execute(settings, DirectEndpoint.create(settings.apiRoot, job, zip), {
-          annotations: { sender: sender.organizationNumber, bundleBytes: zip.length },
-        })
-        return { ...created, sender }
-      })
+      Operations.create(settings, options, directFlow, input, createOptions)
 
     const requestNewRedirectUrl: Service["requestNewRedirectUrl"] = (signer) => {
       const target = Pipeline.urlOf(signer, "href", "signer")

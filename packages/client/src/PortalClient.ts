@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { Common, Endpoint, PortalResponse } from "@signering/protocol"
-import { DocumentBundle, PortalEndpoint, PortalJob, PortalResponse as PortalResponseImpl } from "@signering/protocol"
+import { PortalEndpoint, PortalJob, PortalResponse as PortalResponseImpl } from "@signering/protocol"
 import { Context, Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import { type ClientError, NotCancellable } from "./ClientError.js"
@@ -200,8 +200,11 @@ export const methods = [
   "clockOffset",
 ] as const satisfies ReadonlyArray<keyof Service>
 
-const isJob = (input: unknown): input is PortalJob.PortalJob =>
-  typeof input === "object" && input !== null && (input as { _tag?: unknown })._tag === "PortalJob"
+const portalFlow: Operations.CreateFlow<PortalJob.PortalJob, JobInput, PortalResponse.JobResponse> = {
+  jobTag: "PortalJob",
+  make: (input, validation) => PortalJob.make(input, validation),
+  endpoint: PortalEndpoint.create,
+}
 
 /**
  * Builds the service from options, using the `HttpClient` in the environment.
@@ -216,29 +219,7 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
     const settings = yield* Operations.settingsFor("PortalClient", options)
 
     const create: Service["create"] = (input, createOptions) =>
-      Effect.gen(function* () {
-        if (typeof input !== "object" || input === null) {
-          return yield* Effect.fail(Pipeline.invalid("job", "required", "must be a job input object"))
-        }
-        let job: PortalJob.PortalJob
-        if (isJob(input)) {
-          job = input
-        } else {
-          const sender = yield* Operations.resolveSender(options, input.sender)
-          job = yield* Effect.fromResult(PortalJob.make({ ...input, sender }, options.validation))
-        }
-        let zip = Operations.givenBundle(createOptions?.bundle)
-        if (zip === undefined) {
-          const keystore = yield* Operations.requireKeystore(options)
-          const bundleOptions = yield* Operations.bundleOptions(options, settings)
-          zip = (yield* DocumentBundle.make(job, keystore, bundleOptions)).bytes
-        }
-        const sender = job.sender
-        const created = yield* Pipeline.execute(settings, PortalEndpoint.create(settings.apiRoot, job, zip), {
-          annotations: { sender: sender.organizationNumber, bundleBytes: zip.length },
-        })
-        return { ...created, sender }
-      })
+      Operations.create(settings, options, portalFlow, input, createOptions)
 
     const getStatusChange: Service["getStatusChange"] = (senderInput) =>
       Operations.resolveSender(options, senderInput).pipe(

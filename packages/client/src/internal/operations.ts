@@ -2,9 +2,9 @@
  * The operations every flow shares, written once over the pipeline: confirm, delete, downloads, whoami, the
  * sender and bundle handling of `create`, and the constructors' plumbing (options check, layer, layerConfig).
  */
-import type { DirectJob, DocumentBundle } from "@signering/protocol"
-import { Endpoint, type Keystore, ValidationError } from "@signering/protocol"
-import { Config, type Context, Effect, Layer, Option } from "effect"
+import type { DirectJob } from "@signering/protocol"
+import { DocumentBundle, Endpoint, type Keystore, ValidationError } from "@signering/protocol"
+import { Config, type Context, Effect, Layer, Option, type Result } from "effect"
 import type { HttpClient } from "effect/http"
 import { type ClientError, DocumentsNotDeletable } from "../ClientError.js"
 import * as ClientOptions from "../ClientOptions.js"
@@ -124,6 +124,52 @@ export const bundleOptions = (
       return { ...options.bundle, signingTime: new Date(now + offset) }
     }),
   )
+
+/** What `create` needs from a flow: its validated job's tag, how to validate an input, and its create endpoint. */
+export interface CreateFlow<Job extends DocumentBundle.Source & { readonly sender: DirectJob.Sender }, Input, Created> {
+  readonly jobTag: string
+  readonly make: (
+    input: Input & { readonly sender: DirectJob.Sender },
+    validation: ClientOptions.Options["validation"],
+  ) => Result.Result<Job, ValidationError>
+  readonly endpoint: (apiRoot: string, job: Job, bundle: Uint8Array) => Endpoint.Endpoint<Created>
+}
+
+/**
+ * Creates a job of any flow: validates the input (the default sender when it names none), builds and signs the
+ * bundle unless one is given, and posts both. Never retried once the body may have reached the service.
+ */
+export const create = <Job extends DocumentBundle.Source & { readonly sender: DirectJob.Sender }, Input, Created>(
+  settings: Settings,
+  options: ClientOptions.Options,
+  flow: CreateFlow<Job, Input, Created>,
+  input: unknown,
+  given: { readonly bundle?: Uint8Array | { readonly bytes: Uint8Array } | undefined } | undefined,
+): Effect.Effect<Created & { readonly sender: DirectJob.Sender }, ClientError> =>
+  Effect.gen(function* () {
+    if (typeof input !== "object" || input === null) {
+      return yield* Effect.fail(invalid("job", "required", "must be a job input object"))
+    }
+    let job: Job
+    if ((input as { _tag?: unknown })._tag === flow.jobTag) {
+      job = input as Job
+    } else {
+      const withSender = input as Input & { readonly sender?: DirectJob.Sender | undefined }
+      const sender = yield* resolveSender(options, withSender.sender)
+      job = yield* Effect.fromResult(flow.make({ ...withSender, sender }, options.validation))
+    }
+    let zip = givenBundle(given?.bundle)
+    if (zip === undefined) {
+      const keystore = yield* requireKeystore(options)
+      const bundle = yield* bundleOptions(options, settings)
+      zip = (yield* DocumentBundle.make(job, keystore, bundle)).bytes
+    }
+    const sender = job.sender
+    const created = yield* execute(settings, flow.endpoint(settings.apiRoot, job, zip), {
+      annotations: { sender: sender.organizationNumber, bundleBytes: zip.length },
+    })
+    return { ...created, sender }
+  })
 
 /** Confirms a change (POST to its confirmation URL); nothing is sent when the status has none. */
 export const confirm = (settings: Settings, status: unknown): Effect.Effect<void, ClientError> => {
