@@ -12,6 +12,7 @@ import type { JobRecord } from "../state.js"
 import {
   type C,
   devModeSign,
+  documentRoutes,
   type Env,
   errorResponse,
   MAX_CREATE_BYTES,
@@ -138,41 +139,7 @@ export const directRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
     }),
   )
 
-  app.get(
-    "/api/:org/direct/signature-jobs/:id/xades/:xid",
-    route("xades", (c) => {
-      const job = jobOf(c)
-      const signer = job?.signers.find((s) => s.xadesId === c.req.param("xid"))
-      if (signer?.xades === undefined) return notFound(c, "XAdES")
-      return xml(c, signer.xades)
-    }),
-  )
-
-  app.get(
-    "/api/:org/direct/signature-jobs/:id/pades",
-    route("pades", async (c) => {
-      const job = jobOf(c)
-      if (job?.documents === undefined || !job.signers.some((s) => s.status === "SIGNED")) return notFound(c, "PAdES")
-      const pdf = await engine.pades(job)
-      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/pdf" })
-    }),
-  )
-
-  app.delete(
-    "/api/:org/direct/signature-jobs/:id/delete-documents",
-    route("delete", (c) => {
-      const job = jobOf(c)
-      if (job === undefined) return notFound(c, "Signature job")
-      if (!engine.deleteDocuments(job))
-        return errorResponse(
-          c,
-          409,
-          "DOCUMENTS_NOT_DELETABLE",
-          "Documents can be deleted only when every signer has signed and the waiting time after the last signature has passed",
-        )
-      return c.body(null, 200)
-    }),
-  )
+  documentRoutes(app, engine, route, "direct")
 
   // Dev-mode auto-sign, like the hook of the official test environment. Answers with the exit URL (with the token).
   app.post(

@@ -274,3 +274,53 @@ export const devModeSign = async (c: C, engine: Engine, flow: Flow): Promise<Res
     return errorResponse(c, 409, "SIGNER_CANNOT_SIGN", "The signer has already acted or the job has ended")
   return c.text(exit)
 }
+
+/**
+ * The document routes both flows serve alike (D6–D8, P5–P6): each signer's XAdES, the PAdES once someone has signed,
+ * and deleting the documents when they are deletable. Route names (for the log and faults) keep their flow prefix.
+ */
+export const documentRoutes = (app: Hono<Env>, engine: Engine, route: Route, flow: Flow) => {
+  const names = {
+    direct: { xades: "xades", pades: "pades", delete: "delete" },
+    portal: { xades: "portal-xades", pades: "portal-pades", delete: "portal-delete" },
+  } as const satisfies Record<Flow, Record<string, Exclude<FaultRoute, "*">>>
+  const name = names[flow]
+  const jobOf = (c: C): JobRecord | undefined =>
+    engine.state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", flow)
+
+  app.get(
+    `/api/:org/${flow}/signature-jobs/:id/xades/:xid`,
+    route(name.xades, (c) => {
+      const job = jobOf(c)
+      const signer = job?.signers.find((s) => s.xadesId === c.req.param("xid"))
+      if (signer?.xades === undefined) return notFound(c, "XAdES")
+      return xml(c, signer.xades)
+    }),
+  )
+
+  app.get(
+    `/api/:org/${flow}/signature-jobs/:id/pades`,
+    route(name.pades, async (c) => {
+      const job = jobOf(c)
+      if (job?.documents === undefined || !job.signers.some((s) => s.status === "SIGNED")) return notFound(c, "PAdES")
+      const pdf = await engine.pades(job)
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { "Content-Type": "application/pdf" })
+    }),
+  )
+
+  app.delete(
+    `/api/:org/${flow}/signature-jobs/:id/delete-documents`,
+    route(name.delete, (c) => {
+      const job = jobOf(c)
+      if (job === undefined) return notFound(c, "Signature job")
+      if (!engine.deleteDocuments(job))
+        return errorResponse(
+          c,
+          409,
+          "DOCUMENTS_NOT_DELETABLE",
+          "Documents can be deleted only when every signer has signed and the waiting time after the last signature has passed",
+        )
+      return c.body(null, 200)
+    }),
+  )
+}
