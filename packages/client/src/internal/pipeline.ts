@@ -113,6 +113,11 @@ export interface ExecuteOptions {
   readonly refine?: Refine | undefined
   /** Log and span annotations. */
   readonly annotations?: Record<string, unknown> | undefined
+  /**
+   * Called before an attempt that failed is retried (e.g. a poll answer cut short): a caller that must know an
+   * answer may have been lost in transit (the polling worker) learns it here, although the retry then succeeds.
+   */
+  readonly onRetry?: ((error: ClientError) => void) | undefined
 }
 
 /** Records the server's clock from `Date`; warns once per client when the local clock is off by more than 2 s. */
@@ -234,6 +239,7 @@ const run = <A>(
         (error: ClientError) => n < settings.retryTimes && isRetryable(endpoint.retry, error),
         (error) =>
           Effect.gen(function* () {
+            options?.onRetry?.(error)
             if (error._tag === "RateLimited") {
               const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
               yield* Effect.sleep(Duration.millis(Math.max(0, error.blockedUntil.getTime() - now)))
