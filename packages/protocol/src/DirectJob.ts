@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Redacted, Result } from "effect"
+import { type Effect, Redacted, type Result } from "effect"
 import {
   type AuthenticationLevel,
   authenticationLevels,
@@ -31,7 +31,8 @@ import {
 } from "./internal/checkDigits.js"
 import { documentFileName as fileNameFor } from "./internal/fileName.js"
 import { checkDocuments, checkPin, checkSender, Issues, isRecord, sharedLimits } from "./internal/jobCheck.js"
-import { ValidationError, type ValidationIssue } from "./ProtocolError.js"
+import { type Checked, jobConstructors } from "./internal/jobConstructors.js"
+import type { ValidationError, ValidationIssue } from "./ProtocolError.js"
 
 // The shared domain types live in `Common`; these names stay for existing code.
 export type {
@@ -138,12 +139,7 @@ const statusRetrievalMethods: ReadonlyArray<StatusRetrievalMethod> = ["WAIT_FOR_
 // Validation
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Checked {
-  readonly issues: ReadonlyArray<ValidationIssue>
-  readonly job?: DirectJob
-}
-
-const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
+const check = (input: DirectJobInput, options?: ValidateOptions): Checked<DirectJob> => {
   const issues = new Issues()
   if (!isRecord(input)) {
     issues.add("", "type", "the job must be an object")
@@ -263,6 +259,8 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
   return { issues: [], job }
 }
 
+const constructors = jobConstructors(check)
+
 /**
  * Every limit the input breaks, each with its path and a message naming the limit. Empty when the input is valid.
  * Plain function, no Effect needed. Never throws, even for input that is not shaped like a job at all.
@@ -275,8 +273,8 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked => {
  * ```
  * @since 0.1.0
  */
-export const validate = (input: DirectJobInput, options?: ValidateOptions): ReadonlyArray<ValidationIssue> =>
-  check(input, options).issues
+export const validate: (input: DirectJobInput, options?: ValidateOptions) => ReadonlyArray<ValidationIssue> =
+  constructors.validate
 
 /**
  * Validates the input and builds a `DirectJob` (with document file names assigned and the PIN wrapped in
@@ -298,10 +296,8 @@ export const validate = (input: DirectJobInput, options?: ValidateOptions): Read
  * ```
  * @since 0.1.0
  */
-export const make = (input: DirectJobInput, options?: ValidateOptions): Result.Result<DirectJob, ValidationError> => {
-  const { issues, job } = check(input, options)
-  return job === undefined ? Result.fail(new ValidationError({ issues })) : Result.succeed(job)
-}
+export const make: (input: DirectJobInput, options?: ValidateOptions) => Result.Result<DirectJob, ValidationError> =
+  constructors.make
 
 /**
  * `make` as an Effect that fails with `ValidationError`.
@@ -317,10 +313,10 @@ export const make = (input: DirectJobInput, options?: ValidateOptions): Result.R
  * ```
  * @since 0.1.0
  */
-export const makeEffect = (
+export const makeEffect: (
   input: DirectJobInput,
   options?: ValidateOptions,
-): Effect.Effect<DirectJob, ValidationError> => Effect.suspend(() => Effect.fromResult(make(input, options)))
+) => Effect.Effect<DirectJob, ValidationError> = constructors.makeEffect
 
 /**
  * `make` for code without Effect that prefers exceptions: returns the job or throws the `ValidationError`.
@@ -336,11 +332,7 @@ export const makeEffect = (
  * ```
  * @since 0.1.0
  */
-export const makeOrThrow = (input: DirectJobInput, options?: ValidateOptions): DirectJob => {
-  const result = make(input, options)
-  if (result._tag === "Failure") throw result.failure
-  return result.success
-}
+export const makeOrThrow: (input: DirectJobInput, options?: ValidateOptions) => DirectJob = constructors.makeOrThrow
 
 /**
  * The zip entry name (and manifest `href`) the Java client gives document `index`: `%04d_<reduced title>.<ext>`.
