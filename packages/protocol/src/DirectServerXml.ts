@@ -19,7 +19,8 @@ import {
 import type { StatusRetrievalMethod } from "./DirectJob.js"
 import type { ErrorResponse, JobResponse, JobStatusResponse, SignerRef, SignerResponse } from "./DirectResponse.js"
 import type { DecodeOptions } from "./DirectXml.js"
-import { type Reader, run } from "./internal/xmlDecode.js"
+import { readManifestDocuments } from "./internal/manifestDocuments.js"
+import { run } from "./internal/xmlDecode.js"
 import { declaration, formatDateTime, open } from "./internal/xmlEncode.js"
 import { namespace } from "./internal/xmlRead.js"
 import { element, escapeAttribute, escapeText, optionalElement } from "./internal/xmlText.js"
@@ -213,12 +214,6 @@ export const decodeJobRequest = (
     }
   })
 
-const readDocument = (d: Reader) => ({
-  href: d.requiredAttribute("href"),
-  mime: d.requiredAttribute("mime"),
-  title: d.required("title").text(),
-})
-
 /**
  * Decodes `direct-signature-job-manifest` (the bundle's `manifest.xml`), current or legacy form.
  *
@@ -252,34 +247,7 @@ export const decodeManifest = (
       ...(requiredAuthentication === undefined ? {} : { requiredAuthentication }),
       ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
     }
-    const documents = root.optional("documents")
-    if (documents !== undefined) {
-      const docs = documents.all("document").map(readDocument)
-      if (docs.length === 0) documents.fail("MissingElement", `${documents.path}/document is missing`)
-      const description = root.optionalText("description")
-      return {
-        legacy: false,
-        signers,
-        organizationNumber,
-        title: root.required("title").text(),
-        ...(description === undefined ? {} : { description }),
-        documents: docs,
-        ...rest,
-      }
-    }
-    const legacy = root.optional("document")
-    if (legacy === undefined) return root.fail("MissingElement", `${root.path}/documents is missing`)
-    const doc = readDocument(legacy)
-    const description = legacy.optionalText("description")
-    return {
-      legacy: true,
-      signers,
-      organizationNumber,
-      title: doc.title,
-      ...(description === undefined ? {} : { description }),
-      documents: [doc],
-      ...rest,
-    }
+    return { signers, organizationNumber, ...readManifestDocuments(root, { description: "description" }), ...rest }
   })
 
 /**

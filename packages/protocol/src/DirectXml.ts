@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Redacted, type Result } from "effect"
+import { type Effect, Redacted, type Result } from "effect"
 import type { DirectJob, DirectSigner } from "./DirectJob.js"
 import type {
   ErrorResponse,
@@ -23,6 +23,7 @@ import type {
   SignerResponse,
   SignerStatusEntry,
 } from "./DirectResponse.js"
+import { effectOf } from "./internal/resultForms.js"
 import { maxSigners, type Reader, run } from "./internal/xmlDecode.js"
 import { open } from "./internal/xmlEncode.js"
 import { type ReadOptions, namespace as signeringNamespace } from "./internal/xmlRead.js"
@@ -311,10 +312,10 @@ export const decodeError = (
  * ```
  * @since 0.1.0
  */
-export const decodeJobResponseEffect = (
+export const decodeJobResponseEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<JobResponse, DecodeError> => Effect.suspend(() => Effect.fromResult(decodeJobResponse(xml, options)))
+) => Effect.Effect<JobResponse, DecodeError> = effectOf(decodeJobResponse)
 
 /**
  * `decodeSignerResponse` as an Effect failing with `DecodeError`.
@@ -326,11 +327,10 @@ export const decodeJobResponseEffect = (
  * ```
  * @since 0.1.0
  */
-export const decodeSignerResponseEffect = (
+export const decodeSignerResponseEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<SignerResponse, DecodeError> =>
-  Effect.suspend(() => Effect.fromResult(decodeSignerResponse(xml, options)))
+) => Effect.Effect<SignerResponse, DecodeError> = effectOf(decodeSignerResponse)
 
 /**
  * `decodeJobStatusResponse` as an Effect failing with `DecodeError`.
@@ -342,11 +342,10 @@ export const decodeSignerResponseEffect = (
  * ```
  * @since 0.1.0
  */
-export const decodeJobStatusResponseEffect = (
+export const decodeJobStatusResponseEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<JobStatusResponse, DecodeError> =>
-  Effect.suspend(() => Effect.fromResult(decodeJobStatusResponse(xml, options)))
+) => Effect.Effect<JobStatusResponse, DecodeError> = effectOf(decodeJobStatusResponse)
 
 /**
  * `decodeError` as an Effect failing with `DecodeError`.
@@ -358,7 +357,7 @@ export const decodeJobStatusResponseEffect = (
  * ```
  * @since 0.1.0
  */
-export const decodeErrorEffect = (
+export const decodeErrorEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<ErrorResponse, DecodeError> => Effect.suspend(() => Effect.fromResult(decodeError(xml, options)))
+) => Effect.Effect<ErrorResponse, DecodeError> = effectOf(decodeError)

@@ -19,6 +19,7 @@ import {
 import type { ErrorResponse } from "./DirectResponse.js"
 import { encodeError as encodeDirectError } from "./DirectServerXml.js"
 import type { DecodeOptions } from "./DirectXml.js"
+import { readManifestDocuments } from "./internal/manifestDocuments.js"
 import { encodeContact, readContact } from "./internal/portalParts.js"
 import { parseDateTime, type Reader, run } from "./internal/xmlDecode.js"
 import { formatDateTime, open } from "./internal/xmlEncode.js"
@@ -239,12 +240,6 @@ const readManifestSigner = (r: Reader): ManifestSigner => {
   }
 }
 
-const readDocument = (d: Reader) => ({
-  href: d.requiredAttribute("href"),
-  mime: d.requiredAttribute("mime"),
-  title: d.required("title").text(),
-})
-
 const readAvailability = (r: Reader) => {
   const activation = r.optional("activation-time")
   let activationTime: Date | undefined
@@ -298,36 +293,9 @@ export const decodeManifest = (
       ...(availabilityReader === undefined ? {} : { availability: readAvailability(availabilityReader) }),
       ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
     }
-    const documents = root.optional("documents")
-    if (documents !== undefined) {
-      const docs = documents.all("document").map(readDocument)
-      if (docs.length === 0) documents.fail("MissingElement", `${documents.path}/document is missing`)
-      const nonsensitiveTitle = root.optionalText("nonsensitive-title")
-      const description = root.optionalText("description")
-      return {
-        legacy: false,
-        signers,
-        organizationNumber,
-        title: root.required("title").text(),
-        ...(nonsensitiveTitle === undefined ? {} : { nonsensitiveTitle }),
-        ...(description === undefined ? {} : { description }),
-        documents: docs,
-        ...rest,
-      }
-    }
-    const legacy = root.optional("document")
-    if (legacy === undefined) return root.fail("MissingElement", `${root.path}/documents is missing`)
-    const doc = readDocument(legacy)
-    const nonsensitiveTitle = legacy.optionalText("nonsensitive-title")
-    const description = legacy.optionalText("description")
-    return {
-      legacy: true,
-      signers,
-      organizationNumber,
-      title: doc.title,
-      ...(nonsensitiveTitle === undefined ? {} : { nonsensitiveTitle }),
-      ...(description === undefined ? {} : { description }),
-      documents: [doc],
-      ...rest,
-    }
+    const documents = readManifestDocuments(root, {
+      nonsensitiveTitle: "nonsensitive-title",
+      description: "description",
+    })
+    return { signers, organizationNumber, ...documents, ...rest }
   })

@@ -13,10 +13,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Redacted, type Result } from "effect"
+import { type Effect, Redacted, type Result } from "effect"
 import type { ErrorResponse } from "./DirectResponse.js"
 import { type DecodeOptions, decodeError as decodeDirectError } from "./DirectXml.js"
 import { encodeContact, readContact } from "./internal/portalParts.js"
+import { effectOf } from "./internal/resultForms.js"
 import { maxSigners, type Reader, run } from "./internal/xmlDecode.js"
 import { formatDateTime, open } from "./internal/xmlEncode.js"
 import { namespace as signeringNamespace } from "./internal/xmlRead.js"
@@ -268,10 +269,10 @@ export const decodeError = (
  * ```
  * @since 0.1.0
  */
-export const decodeJobResponseEffect = (
+export const decodeJobResponseEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<JobResponse, DecodeError> => Effect.suspend(() => Effect.fromResult(decodeJobResponse(xml, options)))
+) => Effect.Effect<JobResponse, DecodeError> = effectOf(decodeJobResponse)
 
 /**
  * {@link decodeStatusChangeResponse} as an Effect failing with `DecodeError`.
@@ -283,11 +284,10 @@ export const decodeJobResponseEffect = (
  * ```
  * @since 0.1.0
  */
-export const decodeStatusChangeResponseEffect = (
+export const decodeStatusChangeResponseEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<StatusChangeResponse, DecodeError> =>
-  Effect.suspend(() => Effect.fromResult(decodeStatusChangeResponse(xml, options)))
+) => Effect.Effect<StatusChangeResponse, DecodeError> = effectOf(decodeStatusChangeResponse)
 
 /**
  * {@link decodeError} as an Effect failing with `DecodeError`.
@@ -299,7 +299,7 @@ export const decodeStatusChangeResponseEffect = (
  * ```
  * @since 0.1.0
  */
-export const decodeErrorEffect = (
+export const decodeErrorEffect: (
   xml: string | Uint8Array,
   options?: DecodeOptions,
-): Effect.Effect<ErrorResponse, DecodeError> => Effect.suspend(() => Effect.fromResult(decodeError(xml, options)))
+) => Effect.Effect<ErrorResponse, DecodeError> = effectOf(decodeError)
