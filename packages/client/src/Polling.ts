@@ -32,19 +32,19 @@ import { ValidationError } from "@signering/protocol"
 import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
 import * as DirectClient from "./DirectClient.js"
 import { type ClientRuntime, clientRuntime } from "./internal/clientRuntime.js"
+import { loop } from "./internal/pollingLoop.js"
 import {
   type CommonOptions,
   type Options as LoopOptions,
-  loop,
   type PollingError,
   settingsOf,
-} from "./internal/pollingLoop.js"
+} from "./internal/pollingSettings.js"
 import { directSource, type Polled, type Source as PollingSource, portalSource } from "./internal/pollingSource.js"
 import * as PortalClient from "./PortalClient.js"
 import type { PromiseDirectClient, PromisePortalClient } from "./promise.js"
 
 export type { DownloadOptions, SignerDocument } from "./internal/documents.js"
-export { type CommonOptions, metrics, PollingError } from "./internal/pollingLoop.js"
+export { type CommonOptions, metrics, PollingError } from "./internal/pollingSettings.js"
 
 /**
  * What the handler gets: the status change and the documents `download` asked for. `S` is the flow's status type
@@ -55,7 +55,7 @@ export { type CommonOptions, metrics, PollingError } from "./internal/pollingLoo
  * const handler = (change: Polling.Change) => Effect.log(change.jobId, change.status.status, change.final)
  * ```
  */
-export type Change<S = DirectResponse.JobStatusResponse> = import("./internal/pollingLoop.js").Change<S>
+export type Change<S = DirectResponse.JobStatusResponse> = import("./internal/pollingSettings.js").Change<S>
 
 /**
  * Options of {@link run}.
