@@ -15,11 +15,10 @@ import {
   documentRoutes,
   type Env,
   errorResponse,
-  MAX_CREATE_BYTES,
   notFound,
   pollHandler,
   type Route,
-  readBody,
+  verifiedCreate,
   xml,
 } from "./shared.js"
 
@@ -31,23 +30,8 @@ export const directRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
   app.post(
     "/api/:org/direct/signature-jobs",
     route("create", async (c) => {
-      const body = await readBody(c.env.incoming, MAX_CREATE_BYTES)
-      if (body === undefined) {
-        counters.rejectedCreations++
-        return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
-      }
-      const result = await verifyCreateRequest({
-        contentType: c.req.header("content-type") ?? "",
-        body,
-        clientCertificateDer: c.get("identity").der,
-        organizationInUrl: c.req.param("org") ?? "",
-        now: new Date(state.now()),
-        signingTimeLeniencyMs: engine.options.signingTimeLeniencyMs,
-      })
-      if (!result.ok) {
-        counters.rejectedCreations++
-        return errorResponse(c, result.status, result.errorCode, result.errorMessage)
-      }
+      const result = await verifiedCreate(c, engine, verifyCreateRequest)
+      if (result instanceof Response) return result
       const { request, manifest } = result
       const job = state.createJob({
         organization: c.req.param("org") ?? "",

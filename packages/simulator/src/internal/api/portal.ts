@@ -12,11 +12,10 @@ import {
   documentRoutes,
   type Env,
   errorResponse,
-  MAX_CREATE_BYTES,
   notFound,
   pollHandler,
   type Route,
-  readBody,
+  verifiedCreate,
   xml,
 } from "./shared.js"
 
@@ -27,23 +26,8 @@ export const portalRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
   app.post(
     "/api/:org/portal/signature-jobs",
     route("portal-create", async (c) => {
-      const body = await readBody(c.env.incoming, MAX_CREATE_BYTES)
-      if (body === undefined) {
-        counters.rejectedCreations++
-        return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
-      }
-      const result = await verifyPortalCreateRequest({
-        contentType: c.req.header("content-type") ?? "",
-        body,
-        clientCertificateDer: c.get("identity").der,
-        organizationInUrl: c.req.param("org") ?? "",
-        now: new Date(state.now()),
-        signingTimeLeniencyMs: engine.options.signingTimeLeniencyMs,
-      })
-      if (!result.ok) {
-        counters.rejectedCreations++
-        return errorResponse(c, result.status, result.errorCode, result.errorMessage)
-      }
+      const result = await verifiedCreate(c, engine, verifyPortalCreateRequest)
+      if (result instanceof Response) return result
       const { request, manifest, documents } = result
       const job = state.createPortalJob(
         {

@@ -14,6 +14,7 @@ import { type PeerIdentity, peerIdentity } from "../certificate.js"
 import { formatDateTime } from "../clock.js"
 import type { Engine } from "../engine.js"
 import type { FaultKind, FaultRoute } from "../faults.js"
+import type { IntakeInput } from "../intake/index.js"
 import { maskPath } from "../observe.js"
 import { canAct, type Flow, type JobRecord, type StatusChange } from "../state.js"
 
@@ -93,6 +94,44 @@ export const errorResponse = (c: C, status: number, errorCode: string, errorMess
 }
 
 export const notFound = (c: C, what: string) => errorResponse(c, 404, "NOT_FOUND", `${what} not found`)
+
+/** How a flow's intake refuses a create request. */
+interface IntakeRefusal {
+  readonly ok: false
+  readonly status: number
+  readonly errorCode: string
+  readonly errorMessage: string
+}
+
+/**
+ * The first half of both create routes: the body (413 past `MAX_CREATE_BYTES`, before anything is parsed), checked
+ * by the flow's intake against the client certificate and the organization in the URL. Answers the verified request,
+ * or the error response to send; a refused request counts as a rejected creation either way.
+ */
+export const verifiedCreate = async <Result extends { readonly ok: true } | IntakeRefusal>(
+  c: C,
+  engine: Engine,
+  verify: (input: IntakeInput) => Promise<Result>,
+): Promise<Extract<Result, { readonly ok: true }> | Response> => {
+  const body = await readBody(c.env.incoming, MAX_CREATE_BYTES)
+  if (body === undefined) {
+    engine.counters.rejectedCreations++
+    return errorResponse(c, 413, "REQUEST_TOO_LARGE", `The request exceeds ${MAX_CREATE_BYTES} bytes`)
+  }
+  const result = await verify({
+    contentType: c.req.header("content-type") ?? "",
+    body,
+    clientCertificateDer: c.get("identity").der,
+    organizationInUrl: c.req.param("org") ?? "",
+    now: new Date(engine.state.now()),
+    signingTimeLeniencyMs: engine.options.signingTimeLeniencyMs,
+  })
+  if (!result.ok) {
+    engine.counters.rejectedCreations++
+    return errorResponse(c, result.status, result.errorCode, result.errorMessage)
+  }
+  return result as Extract<Result, { readonly ok: true }>
+}
 
 /** Corrupts an XML body the way a broken proxy might: cut mid-element and left unclosed. */
 const malform = (body: Uint8Array): Uint8Array => {
