@@ -24,6 +24,7 @@ import * as SignerPages from "./SignerPages.js"
 export type { Clock, TestClock } from "./internal/clock.js"
 export type { Notification, RegistryEntry } from "./internal/engine.js"
 export type { FaultKind, FaultRoute, FaultSpec } from "./internal/faults.js"
+export { minimalPdf } from "./internal/minimalPdf.js"
 export type { Counters, RequestLogEntry } from "./internal/observe.js"
 export type { ConfirmationModel, ContactInformation, JobStatus, SignerStatus } from "./internal/state.js"
 

@@ -4,6 +4,10 @@
  */
 import { createHash, createSign, X509Certificate } from "node:crypto"
 import { zipSync } from "fflate"
+import { minimalPdf } from "../../src/internal/minimalPdf.js"
+
+// The intake tests and the bench build their documents here; the one PDF builder is the simulator's own.
+export { minimalPdf }
 
 export interface SignerSpec {
   readonly pin?: string
@@ -41,28 +45,6 @@ const enc = new TextEncoder()
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 const b64 = (b: Uint8Array | Buffer) => Buffer.from(b).toString("base64")
 const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest()
-
-/** A small valid PDF. */
-export const minimalPdf = (text = "Hello"): Uint8Array => {
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${`BT /F1 24 Tf 72 720 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 24 Tf 72 720 Td (${text}) Tj ET\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ]
-  let out = "%PDF-1.4\n"
-  const offsets: Array<number> = []
-  objects.forEach((o, i) => {
-    offsets.push(out.length)
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`
-  })
-  const xref = out.length
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
-  for (const off of offsets) out += `${String(off).padStart(10, "0")} 00000 n \n`
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
-  return enc.encode(out)
-}
 
 /** JAXB-style xs:dateTime: millis only when non-zero, local offset written out. */
 const dateTime = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z")

@@ -12,15 +12,12 @@
 import { DirectJob, DirectXml, Keystore, XadesSignature } from "@signering/protocol"
 import { Effect } from "effect"
 import { zipSync } from "fflate"
+import { minimalPdf as pdf } from "../../src/internal/minimalPdf.js"
 import type { Credentials } from "../../src/Pki.js"
 
-const encoder = new TextEncoder()
+export { pdf }
 
-/** A tiny PDF (the intake checks the `%PDF-` header, not the page tree). */
-export const pdf = (text = "hello"): Uint8Array =>
-  encoder.encode(
-    `%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n% ${text}\ntrailer<</Root 1 0 R>>\n%%EOF\n`,
-  )
+const encoder = new TextEncoder()
 
 /** Completes 9 digits to a personal identification number with valid mod-11 check digits, if possible. */
 export const completePin = (nine: string): string | undefined => {
