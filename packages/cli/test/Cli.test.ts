@@ -73,28 +73,6 @@ const exited = (child: ChildProcessWithoutNullStreams) =>
     else child.once("close", resolve)
   })
 
-/** A small valid one-page PDF. */
-const minimalPdf = (text: string): string => {
-  const content = `BT /F1 24 Tf 72 720 Td (${text}) Tj ET`
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ]
-  let out = "%PDF-1.4\n"
-  const offsets: Array<number> = []
-  objects.forEach((object, i) => {
-    offsets.push(out.length)
-    out += `${i + 1} 0 obj\n${object}\nendobj\n`
-  })
-  const xref = out.length
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
-  for (const offset of offsets) out += `${String(offset).padStart(10, "0")} 00000 n \n`
-  return `${out}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
-}
-
 // A synthetic national identity number with valid check digits.
 const PIN = "01017000027"
 
@@ -119,7 +97,7 @@ beforeAll(async () => {
     SIGNERING_KEYSTORE_PASSPHRASE: sim.pki.sender(seid2).pkcs12Passphrase,
     SIGNERING_TRUST_ANCHORS: files["caCertificate"]!,
   }
-  writeFileSync(join(dir, "contract.pdf"), minimalPdf("Contract"))
+  writeFileSync(join(dir, "contract.pdf"), Simulator.minimalPdf("Contract"))
 })
 
 afterAll(async () => {
