@@ -1,144 +1,38 @@
 /**
- * The polling worker against the simulator over mutual TLS.
- *
- * Time: the worker sleeps on Effect's `TestClock`, and the simulator reads the same clock (its `clock` option), so
- * permitted poll times, re-queue delays and the 30 s DoS block are real values that pass in milliseconds: a driver
- * fiber moves the test clock 200 ms every 2 ms of real time while requests travel over real loopback sockets. Nothing
- * sleeps for real except that driver. The client's timeouts are set to an hour so that moving the clock never times
- * out a request that is merely slow on a busy machine.
- *
- * What is asserted, per scenario, comes from the simulator: its confirmation log (with the real time each confirmation
- * started), its counter of polls before the permitted time (must stay 0), and the jobs' states.
+ * The polling worker against the simulator over mutual TLS: many jobs and workers, shutdown, turns, handler timeout,
+ * log lines, the order of one job's changes, option checks. The shared set-up (and how time passes) is in
+ * `support/pollingWorld.ts`; faults and lost answers are in `Polling.faults.integration.test.ts`, clocks in
+ * `Polling.clocks.integration.test.ts`, the Promise form in `Polling.promise.integration.test.ts`.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { Simulator } from "@signering/simulator"
-import { Deferred, Duration, Effect, Exit, Fiber, Logger, Metric, References } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Logger, References } from "effect"
 import { TestClock } from "effect/testing"
-import { afterAll, beforeAll } from "vitest"
 import * as DirectClient from "../src/DirectClient.js"
 import * as Polling from "../src/Polling.js"
-import { createDirectClient } from "../src/promise.js"
-import { type Harness, jobInput, minimalPdf, ORG_A, PIN, start } from "./support/harness.js"
-
-const REQUEUE_MS = 60_000
-const EMPTY_QUEUE_MS = 10_000
+import { type Harness, ORG_A, PIN } from "./support/harness.js"
+import {
+  confirmsOf,
+  type Delivery,
+  driveClock,
+  keyOf,
+  metricCount,
+  pollingJob,
+  prng,
+  provideClient,
+  requests,
+  setupWorld,
+  simKey,
+  syncClocks,
+  waitLive,
+  waitUntil,
+} from "./support/pollingWorld.js"
 
 let h: Harness
 let client: DirectClient.Service
-/** The simulator's time source: the running test's TestClock, or the real clock (never going backwards). */
-let lastVirtual = 0
-let clockSource: () => number = () => Math.max(Date.now(), lastVirtual)
-type Logged = Simulator.RequestLogEntry & { readonly startedAt: number }
-const requests: Array<Logged> = []
-
-beforeAll(async () => {
-  h = await start({
-    clock: { now: () => clockSource() },
-    emptyQueuePollDelayMs: EMPTY_QUEUE_MS,
-    unconfirmedRequeueDelayMs: REQUEUE_MS,
-    signingTimeLeniencyMs: 30 * 24 * 60 * 60 * 1000,
-    requestLogLimit: 100_000,
-    onRequest: (entry) => {
-      if (entry.listener === "api") requests.push({ ...entry, startedAt: performance.now() - entry.durationMs })
-    },
-  })
-  // Pacing is off: the test clock runs 100 times faster than the service's limit is meant for (pacing has its own tests).
-  client = await h.client({
-    timeouts: { api: "1 hour", download: "1 hour" },
-    retry: { times: 2, base: "100 millis" },
-    rateLimiter: false,
-  })
-}, 60_000)
-afterAll(() => h.close())
-
-/** Points the simulator at this test's TestClock, starting after every earlier test's time. */
-const syncClocks = Effect.gen(function* () {
-  yield* TestClock.setTime(Math.max(Date.now(), lastVirtual) + 1000)
-  const testClock = yield* TestClock.testClockWith(Effect.succeed)
-  clockSource = () => {
-    lastVirtual = testClock.currentTimeMillisUnsafe()
-    return lastVirtual
-  }
+setupWorld((harness, direct) => {
+  h = harness
+  client = direct
 })
-
-/** Moves the test clock 200 ms every 2 ms of real time, until the test's scope closes. */
-const driveClock = Effect.forkScoped(
-  Effect.forever(TestClock.adjust("200 millis").pipe(Effect.andThen(TestClock.withLive(Effect.sleep("2 millis"))))),
-)
-
-const provideClient = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.provideService(self, DirectClient.DirectClient, client)
-
-/** Waits (in test-clock time) until `done()` holds; fails after `realMs` of real time with `describe()`. */
-const waitUntil = (done: () => boolean, describe: () => string, realMs = 25_000) =>
-  Effect.gen(function* () {
-    const started = performance.now()
-    while (!done()) {
-      if (performance.now() - started > realMs) return yield* Effect.die(new Error(`timed out: ${describe()}`))
-      yield* Effect.sleep("500 millis")
-    }
-  })
-
-/** Waits in real time (the test clock stands still) until `done()` holds. */
-const waitLive = (done: () => boolean, describe: () => string, realMs = 10_000) =>
-  TestClock.withLive(
-    Effect.gen(function* () {
-      const started = performance.now()
-      while (!done()) {
-        if (performance.now() - started > realMs) return yield* Effect.die(new Error(`timed out: ${describe()}`))
-        yield* Effect.sleep("5 millis")
-      }
-    }),
-  )
-
-const confirmsOf = (jobId: string, from = 0) =>
-  requests
-    .slice(from)
-    .filter((r) => r.route === "confirm" && r.status === 200 && r.path.includes(`/signature-jobs/${jobId}/complete`))
-
-/** A small deterministic PRNG (mulberry32), so a failing order can be replayed from the seed in the test name. */
-const prng = (seed: number) => () => {
-  seed |= 0
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-/** The key of a change as the handler sees it, and as the simulator's job view shows it right after an action. */
-const keyOf = (jobId: string, jobStatus: string, signerStatuses: ReadonlyArray<string>) =>
-  `${jobId}|${jobStatus}|${signerStatuses.join(",")}`
-const simKey = (jobId: string) => {
-  const job = h.sim.job(jobId)!
-  return keyOf(
-    jobId,
-    job.status,
-    job.signers.map((s) => s.status),
-  )
-}
-
-interface Delivery {
-  readonly key: string
-  readonly jobId: string
-  readonly finishedAt: number
-  readonly worker: string
-  readonly pades: boolean
-  readonly xades: number
-}
-
-const pollingJob = (queue: string, signers: ReadonlyArray<string>, reference: string) =>
-  jobInput({
-    reference,
-    sender: { organizationNumber: ORG_A, pollingQueue: queue },
-    statusRetrievalMethod: "POLLING",
-    signers: signers.map((s) => (s === PIN ? { personalIdentificationNumber: PIN } : { customIdentifier: s })),
-    documents: [{ title: "Contract", bytes: minimalPdf(reference) }],
-  })
-
-const metricCount = (metric: Metric.Metric<number, unknown>, queue: string, extra: Record<string, string> = {}) =>
-  Metric.value(Metric.withAttributes(metric, { organization: ORG_A, queue, ...extra })).pipe(
-    Effect.map((state) => (state as { count: number }).count),
-  )
 
 describe("Polling.run", () => {
   it.effect(
@@ -268,122 +162,6 @@ describe("Polling.run", () => {
   )
 
   it.effect(
-    "under faults (handler throws; reset during poll, download and confirm; 503 bursts; a DoS block): nothing lost, zero early polls",
-    () =>
-      Effect.gen(function* () {
-        yield* syncClocks
-        const queue = "faults"
-        const jobs: Array<string> = []
-        for (let i = 0; i < 12; i++) {
-          // One signer per job: one change per job (the confirmation URL is per job, see the report on the simulator).
-          const created = yield* client.create(pollingJob(queue, [`f-${i}`], `fault-${i}`))
-          jobs.push(String(created.signatureJobId))
-        }
-        const attempts = new Map<string, number>()
-        const succeeded: Array<{ key: string; jobId: string; finishedAt: number }> = []
-        const errors: Array<Polling.PollingError> = []
-        const handler = (change: Polling.Change) =>
-          Effect.gen(function* () {
-            const jobId = String(change.jobId)
-            const n = (attempts.get(jobId) ?? 0) + 1
-            attempts.set(jobId, n)
-            yield* Effect.sleep("300 millis")
-            // Every third job's handler fails the first time: once with a typed failure, once by throwing.
-            if (n === 1 && jobs.indexOf(jobId) % 3 === 0) {
-              if (jobs.indexOf(jobId) % 2 === 0) return yield* Effect.fail("database unavailable")
-              throw new Error("handler bug")
-            }
-            succeeded.push({
-              key: keyOf(
-                jobId,
-                change.status.status,
-                change.status.signers.map((s) => s.status),
-              ),
-              jobId,
-              finishedAt: performance.now(),
-            })
-          })
-        const start = requests.length
-        const counters = h.sim.counters()
-        // Faults hit the next requests of each route, first injected first served.
-        h.sim.faults.inject({ route: "poll", kind: "reset" })
-        h.sim.faults.inject({ route: "poll", kind: "status", status: 503, times: 4 }) // more than the client retries
-        h.sim.faults.inject({ route: "poll", kind: "dos" })
-        h.sim.faults.inject({ route: "poll", kind: "status", status: 502, times: 1 })
-        h.sim.faults.inject({ route: "pades", kind: "reset" }) // retried by the client
-        // Two workers download at once and share these faults: six of them make at least one download fail.
-        h.sim.faults.inject({ route: "pades", kind: "status", status: 503, times: 6 })
-        h.sim.faults.inject({ route: "xades", kind: "reset" })
-        h.sim.faults.inject({ route: "confirm", kind: "reset" }) // retried by the client
-        h.sim.faults.inject({ route: "confirm", kind: "status", status: 503, times: 6 }) // at least one fails
-        yield* driveClock
-        const workers: Array<Fiber.Fiber<never, unknown>> = []
-        for (const name of ["a", "b"]) {
-          workers.push(
-            yield* Effect.forkChild(
-              Polling.run({
-                queue,
-                download: { pades: true, xades: true },
-                backoff: { base: "1 second", cap: "20 seconds" },
-                handler,
-                onError: (e) => Effect.sync(() => errors.push(e)),
-              }).pipe(provideClient, Effect.annotateLogs({ worker: name })),
-            ),
-          )
-        }
-        const expected = new Set<string>()
-        for (const [i, jobId] of jobs.entries()) {
-          yield* Effect.sleep(Duration.millis(700))
-          const act = i % 4 === 3 ? h.sim.reject : i % 5 === 4 ? h.sim.fail : h.sim.sign
-          yield* Effect.promise(() => act(jobId, `f-${i}`))
-          expected.add(simKey(jobId))
-        }
-        const confirmedJobs = () => new Set(jobs.filter((id) => confirmsOf(id, start).length > 0)).size
-        yield* waitUntil(
-          () => [...expected].every((k) => succeeded.some((s) => s.key === k)) && confirmedJobs() === jobs.length,
-          () => `${succeeded.length}/${expected.size} handled, ${confirmedJobs()} confirmed`,
-        )
-        yield* Fiber.interruptAll(workers)
-
-        // Nothing lost: every final status reached a handler that succeeded, and each job was confirmed once.
-        expect(new Set(succeeded.map((s) => s.key))).toEqual(expected)
-        for (const jobId of jobs) {
-          const confirms = confirmsOf(jobId, start)
-          expect(confirms).toHaveLength(1)
-          const firstSuccess = Math.min(...succeeded.filter((s) => s.jobId === jobId).map((s) => s.finishedAt))
-          expect(confirms[0]!.startedAt).toBeGreaterThan(firstSuccess)
-        }
-        // Every fault was used, and each kind of failure was reported.
-        expect(h.sim.faults.pending()).toEqual([])
-        const reasons = new Set(errors.map((e) => e.reason))
-        expect(reasons).toEqual(new Set(["Poll", "Handler", "Download", "Confirm"]))
-        expect(errors.filter((e) => e.reason === "Handler")).toHaveLength(4)
-        for (const e of errors.filter((e) => e.reason !== "Poll")) expect(jobs).toContain(String(e.jobId))
-        expect(yield* metricCount(Polling.metrics.handlerFailures, queue)).toBe(4)
-        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "RateLimited" })).toBe(1)
-        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "TooEagerPolling" })).toBe(0)
-        // Each failed handler, download and confirmation put its change back: handed out once more, no more.
-        const failedChanges = errors.filter((e) => e.reason !== "Poll").length
-        expect(h.sim.counters().pollChanges - counters.pollChanges).toBe(jobs.length + failedChanges)
-        // And never a poll before the permitted time.
-        expect(h.sim.counters().pollsBeforePermittedTime - counters.pollsBeforePermittedTime).toBe(0)
-        expect(requests.slice(start).filter((r) => r.flags.includes("polled-before-permitted-time"))).toEqual([])
-        // The DoS block was honoured: no poll in the 30 s after it.
-        const dos = requests.slice(start).find((r) => r.route === "poll" && r.flags.includes("fault:dos"))!
-        const next = requests.slice(start).find((r) => r.route === "poll" && r.at.getTime() > dos.at.getTime())!
-        expect(next.at.getTime() - dos.at.getTime()).toBeGreaterThanOrEqual(30_000)
-        // Before the block, after the client's own quick retries were spent, the worker backed off (base 1 s, at
-        // least half of it).
-        const faulted = requests
-          .slice(start)
-          .filter((r) => r.route === "poll" && r.flags.includes("fault:status") && r.at.getTime() < dos.at.getTime())
-        const gaps = faulted.slice(1).map((r, i) => r.at.getTime() - faulted[i]!.at.getTime())
-        expect(Math.max(...gaps)).toBeGreaterThanOrEqual(500)
-      }),
-    60_000,
-  )
-
-  it.effect(
     "shutdown in the middle of a handler: the change is confirmed when the handler completes, then no more polls",
     () =>
       Effect.gen(function* () {
@@ -461,48 +239,6 @@ describe("Polling.run", () => {
         expect(Exit.hasInterrupts((yield* Fiber.await(worker)) as Exit.Exit<never, unknown>)).toBe(true)
         expect(confirmsOf(jobId, start)).toHaveLength(0)
         expect(h.sim.job(jobId)!.status).toBe("COMPLETED_SUCCESSFULLY")
-      }),
-    30_000,
-  )
-
-  it.effect(
-    "a poll made elsewhere (another process) moved the permitted time: one 429, honoured, then the change is handled",
-    () =>
-      Effect.gen(function* () {
-        yield* syncClocks
-        const queue = "elsewhere"
-        const created = yield* client.create(pollingJob(queue, ["e-1"], "elsewhere-1"))
-        const jobId = String(created.signatureJobId)
-        // Another process polls the empty queue: the next poll is permitted only in 10 s, and this process's
-        // worker cannot know.
-        const other = yield* client.getStatusChange({ organizationNumber: ORG_A, pollingQueue: queue })
-        expect(other._tag).toBe("NoChanges")
-        yield* Effect.promise(() => h.sim.sign(jobId, "e-1"))
-        const start = requests.length
-        const seen: Array<string> = []
-        const worker = yield* Effect.forkChild(
-          Polling.run({ queue, handler: (change) => Effect.sync(() => seen.push(change.status.status)) }).pipe(
-            provideClient,
-          ),
-        )
-        // Its first poll goes at once (it knows no permitted time yet); only then does the test clock move.
-        yield* waitLive(
-          () => requests.slice(start).some((r) => r.route === "poll"),
-          () => "no poll",
-        )
-        yield* driveClock
-        yield* waitUntil(
-          () => confirmsOf(jobId, start).length === 1,
-          () => `${seen.length} handled`,
-        )
-        yield* Fiber.interrupt(worker)
-        expect(seen).toEqual(["COMPLETED_SUCCESSFULLY"])
-        const polls = requests.slice(start).filter((r) => r.route === "poll")
-        // Exactly one early poll (the unavoidable first one), and the next one after the time the 429 gave.
-        expect(polls.filter((p) => p.status === 429)).toHaveLength(1)
-        expect(polls[0]!.status).toBe(429)
-        expect(polls[1]!.at.getTime()).toBeGreaterThanOrEqual(other.nextPermittedPollTime.getTime())
-        expect(yield* metricCount(Polling.metrics.tooManyRequests, queue, { kind: "TooEagerPolling" })).toBe(1)
       }),
     30_000,
   )
@@ -658,204 +394,4 @@ describe("Polling.run", () => {
       expect(requests.length).toBe(before)
     }),
   )
-})
-
-describe("Polling.run: out-of-order changes and clocks", () => {
-  it.effect(
-    "the issue's lost final status: an IN_PROGRESS change lost in transit comes back after COMPLETED, whose handler failed once; the stale change is skipped and not confirmed, COMPLETED comes back and is handled (worst-case confirmation model)",
-    () =>
-      Effect.gen(function* () {
-        yield* syncClocks
-        const queue = "order"
-        const created = yield* client.create(pollingJob(queue, ["o-1", "o-2"], "order-1"))
-        const jobId = String(created.signatureJobId)
-        yield* Effect.promise(() => h.sim.sign(jobId, "o-1")) // IN_PROGRESS, first on the queue
-        yield* Effect.promise(() => h.sim.sign(jobId, "o-2")) // COMPLETED_SUCCESSFULLY, second
-        // The first poll's answer is cut after the service took the IN_PROGRESS change: it stays delivered (in
-        // flight) until the re-queue delay, and comes back after COMPLETED was delivered.
-        h.sim.faults.inject({ route: "poll", kind: "truncate" })
-        const seen: Array<string> = []
-        let failures = 0
-        const handler = (change: Polling.Change) =>
-          Effect.gen(function* () {
-            seen.push(change.status.status)
-            if (change.final && failures === 0) {
-              failures++
-              return yield* Effect.fail("database unavailable")
-            }
-          })
-        const start = requests.length
-        const earlyBefore = h.sim.counters().pollsBeforePermittedTime
-        yield* driveClock
-        const worker = yield* Effect.forkChild(Polling.run({ queue, handler }).pipe(provideClient))
-        yield* waitUntil(
-          () => seen.filter((s) => s === "COMPLETED_SUCCESSFULLY").length === 2 && confirmsOf(jobId, start).length >= 1,
-          () => `seen ${JSON.stringify(seen)}, ${confirmsOf(jobId, start).length} confirmed`,
-        )
-        // Let the stale change's re-queue delay pass once more: nothing of the job may come back to the handler.
-        yield* Effect.sleep(Duration.millis(3 * REQUEUE_MS))
-        yield* Fiber.interrupt(worker)
-        // The handler never got IN_PROGRESS after COMPLETED: only COMPLETED, failed once and then handled.
-        expect(seen).toEqual(["COMPLETED_SUCCESSFULLY", "COMPLETED_SUCCESSFULLY"])
-        expect(yield* metricCount(Polling.metrics.staleChanges, queue)).toBeGreaterThanOrEqual(1)
-        // No confirmation of the job went out between the delivery of COMPLETED and its successful handling.
-        const confirms = confirmsOf(jobId, start).map((c) => c.startedAt)
-        expect(confirms.length).toBeGreaterThanOrEqual(1)
-        expect(h.sim.counters().pollsBeforePermittedTime - earlyBefore).toBe(0)
-      }),
-    60_000,
-  )
-
-  it.live(
-    "a client clock 15 s ahead of the service's: polls after a 204 and 429s stay a handful, never a hot loop",
-    () =>
-      Effect.gen(function* () {
-        // Real time: the service's clock runs 15 s behind this process's, so every permitted time it sends is
-        // already past here (its Date header is the real time: the worker can only rely on its floors).
-        clockSource = () => {
-          lastVirtual = Math.max(lastVirtual, Date.now())
-          return Date.now() - 15_000
-        }
-        const queue = "ahead"
-        const start = requests.length
-        const worker = yield* Effect.forkChild(Polling.run({ queue, handler: () => Effect.void }).pipe(provideClient))
-        yield* Effect.sleep("8 seconds")
-        yield* Fiber.interrupt(worker)
-        const polls = requests.slice(start).filter((r) => r.route === "poll")
-        // Before: a poll again at once after each answer (~420 polls/s). Now: the 204's floor (1 s), then 429
-        // floors doubling (1 s, 2 s, 4 s): about five polls in 8 s.
-        expect(polls.length).toBeGreaterThanOrEqual(3)
-        expect(polls.length).toBeLessThanOrEqual(8)
-        expect(polls[0]!.status).toBe(204)
-        expect(polls.slice(1).every((p) => p.status === 429)).toBe(true)
-      }).pipe(
-        Effect.ensuring(
-          Effect.sync(() => {
-            clockSource = () => Math.max(Date.now(), lastVirtual)
-          }),
-        ),
-      ),
-    30_000,
-  )
-
-  it.effect(
-    "X-Next-permitted-poll-time 9999-12-31: the wait is clamped to maxWait, logged as a warning and counted",
-    () =>
-      Effect.gen(function* () {
-        yield* syncClocks
-        const queue = "far-future"
-        const testClock = yield* TestClock.testClockWith(Effect.succeed)
-        // One answer from a service whose clock reads the year 9999: it permits the next poll at
-        // 9999-12-31T23:59:59+01:00 (its clock plus the 10 s empty-queue delay, in Oslo time).
-        const farFuture = Date.parse("9999-12-31T22:59:49Z")
-        let served = false
-        clockSource = () => {
-          lastVirtual = testClock.currentTimeMillisUnsafe()
-          if (!served) return farFuture
-          return lastVirtual
-        }
-        const warnings: Array<string> = []
-        const capture = Logger.make((options) => {
-          if (options.logLevel === "Warn") warnings.push(String(options.message))
-        })
-        const start = requests.length
-        const worker = yield* Effect.forkChild(
-          Polling.run({ queue, handler: () => Effect.void, maxWait: "2 minutes" }).pipe(
-            provideClient,
-            Effect.provide(Logger.layer([capture])),
-          ),
-        )
-        yield* waitLive(
-          () => requests.slice(start).some((r) => r.route === "poll"),
-          () => "no poll",
-        )
-        served = true
-        const firstPollAt = testClock.currentTimeMillisUnsafe()
-        yield* driveClock
-        // Without the clamp the worker would sleep until the year 9999; with it, it polls again within 2 minutes.
-        yield* waitUntil(
-          () => requests.slice(start).filter((r) => r.route === "poll").length >= 2,
-          () => "no second poll",
-        )
-        yield* Fiber.interrupt(worker)
-        const polls = requests.slice(start).filter((r) => r.route === "poll")
-        // The second poll came minutes after the first, not in the year 9999.
-        expect(polls[1]!.at.getTime() - firstPollAt).toBeLessThan(200_000)
-        expect(yield* metricCount(Polling.metrics.clampedWaits, queue)).toBeGreaterThanOrEqual(1)
-        expect(warnings.some((w) => w.includes("9999-12-31T22:59:59.000Z") && w.includes("waiting 120 s"))).toBe(true)
-      }).pipe(
-        Effect.ensuring(
-          Effect.sync(() => {
-            clockSource = () => Math.max(Date.now(), lastVirtual)
-          }),
-        ),
-      ),
-    30_000,
-  )
-})
-
-describe("startPollingWorker (Promise form)", () => {
-  it("handles, confirms after the handler, and stop() waits for the handler in progress", async () => {
-    // Real time here: the Promise client runs on the live clock.
-    clockSource = () => Math.max(Date.now(), lastVirtual)
-    const promiseClient = createDirectClient({
-      environment: h.environment,
-      keystore: h.keystore,
-      sender: { organizationNumber: ORG_A, pollingQueue: "promise" },
-      validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
-      retry: { times: 2, base: "10 millis" },
-      transport: h.transport.layer,
-    })
-    try {
-      const created = await promiseClient.create(pollingJob("promise", ["p-1"], "promise-1"))
-      const jobId = String(created.signatureJobId)
-      await h.sim.sign(jobId, "p-1")
-      const start = requests.length
-      let started!: () => void
-      const handlerStarted = new Promise<void>((resolve) => {
-        started = resolve
-      })
-      let release!: () => void
-      const released = new Promise<void>((resolve) => {
-        release = resolve
-      })
-      let finishedAt = Number.POSITIVE_INFINITY
-      const seen: Array<Polling.Change> = []
-      const worker = Polling.startPollingWorker(promiseClient, {
-        download: { pades: true },
-        handler: async (change) => {
-          seen.push(change)
-          started()
-          await released
-          finishedAt = performance.now()
-        },
-      })
-      await handlerStarted
-      let stopped = false
-      const stopping = worker.stop().then(() => {
-        stopped = true
-      })
-      await new Promise((resolve) => setTimeout(resolve, 150))
-      expect(stopped).toBe(false)
-      expect(confirmsOf(jobId, start)).toHaveLength(0)
-      release()
-      await stopping
-      await worker.done
-      expect(seen).toHaveLength(1)
-      expect(seen[0]!.final).toBe(true)
-      expect(new TextDecoder().decode(seen[0]!.pades!.subarray(0, 5))).toBe("%PDF-")
-      const confirms = confirmsOf(jobId, start)
-      expect(confirms).toHaveLength(1)
-      expect(confirms[0]!.startedAt).toBeGreaterThan(finishedAt)
-      // Invalid options: `done` rejects with the ValidationError, nothing is polled.
-      const polls = requests.filter((r) => r.route === "poll").length
-      const invalid = Polling.startPollingWorker(promiseClient, { sender: "1", handler: () => {} })
-      await expect(invalid.done).rejects.toMatchObject({ _tag: "ValidationError" })
-      await invalid.stop()
-      expect(requests.filter((r) => r.route === "poll").length).toBe(polls)
-      expect(() => Polling.startPollingWorker({} as never, { handler: () => {} })).toThrow(/createDirectClient/)
-    } finally {
-      await promiseClient.close()
-    }
-  }, 20_000)
 })
