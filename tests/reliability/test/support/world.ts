@@ -23,28 +23,9 @@ export const envInt = (name: string, fallback: number, min = 1): number => {
   return value
 }
 
-/** A small valid PDF; `padding` random bytes make each one distinct. */
-export const pdf = (padding = 64): Uint8Array => {
-  const content = "BT /F1 24 Tf 72 720 Td (Reliability) Tj ET"
-  const noise = randomBytes(padding).toString("hex")
-  const objects = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
-    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    `<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Noise (${noise}) >>`,
-  ]
-  let body = "%PDF-1.4\n"
-  const offsets: Array<number> = []
-  objects.forEach((object, index) => {
-    offsets.push(body.length)
-    body += `${index + 1} 0 obj\n${object}\nendobj\n`
-  })
-  let trailer = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
-  for (const offset of offsets) trailer += `${String(offset).padStart(10, "0")} 00000 n \n`
-  trailer += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${body.length}\n%%EOF\n`
-  return new TextEncoder().encode(body + trailer)
-}
+/** A small valid PDF (the simulator's); `padding` random bytes, shown as hex text, make each one distinct. */
+export const pdf = (padding = 64): Uint8Array =>
+  Simulator.minimalPdf(`Reliability ${randomBytes(padding).toString("hex")}`)
 
 /** Distinct personal identification numbers with valid check digits (synthetic; each registered as a secret). */
 export const pins = (count: number, seed = 0): Array<string> => {
