@@ -7,20 +7,16 @@
  * @since 0.1.0
  */
 import { type Effect, Redacted, type Result } from "effect"
-import {
-  type AuthenticationLevel,
-  authenticationLevels,
-  type Document,
-  type DocumentInput,
-  type DocumentMediaType,
-  type IdentifierInSignedDocuments,
-  identifierInSignedDocumentsValues,
-  type OnBehalfOf,
-  onBehalfOfValues,
-  type Sender,
-  type SignatureType,
-  signatureTypes,
-  type ValidateOptions,
+import type {
+  AuthenticationLevel,
+  Document,
+  DocumentInput,
+  DocumentMediaType,
+  IdentifierInSignedDocuments,
+  OnBehalfOf,
+  Sender,
+  SignatureType,
+  ValidateOptions,
 } from "./Common.js"
 import {
   completeOrgNumber,
@@ -30,7 +26,17 @@ import {
   maskPin,
 } from "./internal/checkDigits.js"
 import { documentFileName as fileNameFor } from "./internal/fileName.js"
-import { checkDocuments, checkPin, checkSender, Issues, isRecord, sharedLimits } from "./internal/jobCheck.js"
+import {
+  checkDescriptionAndReference,
+  checkDocuments,
+  checkPin,
+  checkSender,
+  checkSignerKind,
+  checkSigningOptions,
+  Issues,
+  isRecord,
+  sharedLimits,
+} from "./internal/jobCheck.js"
 import { type Checked, jobConstructors } from "./internal/jobConstructors.js"
 import type { ValidationError, ValidationIssue } from "./ProtocolError.js"
 
@@ -146,13 +152,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked<Direct
     return { issues: issues.list }
   }
   const title = issues.text("title", input.title, { min: 1, max: limits.titleMaxLength }, "title")
-  const description = issues.optionalText(
-    "description",
-    input.description,
-    { max: limits.descriptionMaxLength },
-    "description",
-  )
-  const reference = issues.optionalText("reference", input.reference, { max: limits.referenceMaxLength }, "reference")
+  const texts = checkDescriptionAndReference(issues, input)
   const sender = checkSender(issues, input.sender)
 
   // Exit URLs: required even for POLLING, the signer's browser must be sent somewhere.
@@ -171,18 +171,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked<Direct
     statusRetrievalMethods,
     "status retrieval method",
   )
-  const requiredAuthentication = issues.oneOf(
-    "requiredAuthentication",
-    input.requiredAuthentication,
-    authenticationLevels,
-    "required authentication level",
-  )
-  const identifierInSignedDocuments = issues.oneOf(
-    "identifierInSignedDocuments",
-    input.identifierInSignedDocuments,
-    identifierInSignedDocumentsValues,
-    "identifier in signed documents",
-  )
+  const signingOptions = checkSigningOptions(issues, input)
 
   // Signers
   const signers: Array<DirectSigner> = []
@@ -194,12 +183,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked<Direct
       issues.add(path, "type", "a signer must be an object")
       return
     }
-    const signatureType = issues.oneOf(`${path}.signatureType`, s.signatureType, signatureTypes, "signature type")
-    const onBehalfOf = issues.oneOf(`${path}.onBehalfOf`, s.onBehalfOf, onBehalfOfValues, "on-behalf-of")
-    const extra = {
-      ...(signatureType === undefined ? {} : { signatureType }),
-      ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
-    }
+    const extra = checkSignerKind(issues, path, s)
     const hasPin = s.personalIdentificationNumber !== undefined
     const hasCustom = s.customIdentifier !== undefined
     if (hasPin === hasCustom) {
@@ -241,8 +225,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked<Direct
   const job: DirectJob = {
     _tag: "DirectJob",
     title,
-    ...(description === undefined ? {} : { description }),
-    ...(reference === undefined ? {} : { reference }),
+    ...texts,
     documents,
     signers,
     sender,
@@ -253,8 +236,7 @@ const check = (input: DirectJobInput, options?: ValidateOptions): Checked<Direct
     },
     statusRetrievalMethod: statusRetrievalMethod ?? "WAIT_FOR_CALLBACK",
     statusRetrievalMethodChosen: statusRetrievalMethod !== undefined,
-    ...(requiredAuthentication === undefined ? {} : { requiredAuthentication }),
-    ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
+    ...signingOptions,
   }
   return { issues: [], job }
 }

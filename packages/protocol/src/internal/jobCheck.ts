@@ -4,10 +4,18 @@
  */
 import { Redacted } from "effect"
 import {
+  type AuthenticationLevel,
+  authenticationLevels,
   type Document,
   type DocumentMediaType,
   documentMediaTypes,
+  type IdentifierInSignedDocuments,
+  identifierInSignedDocumentsValues,
+  type OnBehalfOf,
+  onBehalfOfValues,
   type Sender,
+  type SignatureType,
+  signatureTypes,
   type ValidateOptions,
 } from "../Common.js"
 import type { ValidationIssue } from "../ProtocolError.js"
@@ -171,6 +179,66 @@ export const checkSender = (issues: Issues, value: unknown): Sender | undefined 
       : issues.text("sender.pollingQueue", value.pollingQueue, { min: 1 }, "polling queue")
   if (organizationNumber === undefined) return undefined
   return { organizationNumber, ...(pollingQueue === undefined ? {} : { pollingQueue }) }
+}
+
+/** The job's optional description and the sender's own reference; only the fields given, ready to spread. */
+export const checkDescriptionAndReference = (
+  issues: Issues,
+  input: Record<string, unknown>,
+): { readonly description?: string; readonly reference?: string } => {
+  const description = issues.optionalText(
+    "description",
+    input.description,
+    { max: sharedLimits.descriptionMaxLength },
+    "description",
+  )
+  const reference = issues.optionalText(
+    "reference",
+    input.reference,
+    { max: sharedLimits.referenceMaxLength },
+    "reference",
+  )
+  return { ...(description === undefined ? {} : { description }), ...(reference === undefined ? {} : { reference }) }
+}
+
+/** How the job's signers must authenticate and how they are named in the signed documents; only the fields given. */
+export const checkSigningOptions = (
+  issues: Issues,
+  input: Record<string, unknown>,
+): {
+  readonly requiredAuthentication?: AuthenticationLevel
+  readonly identifierInSignedDocuments?: IdentifierInSignedDocuments
+} => {
+  const requiredAuthentication = issues.oneOf(
+    "requiredAuthentication",
+    input.requiredAuthentication,
+    authenticationLevels,
+    "required authentication level",
+  )
+  const identifierInSignedDocuments = issues.oneOf(
+    "identifierInSignedDocuments",
+    input.identifierInSignedDocuments,
+    identifierInSignedDocumentsValues,
+    "identifier in signed documents",
+  )
+  return {
+    ...(requiredAuthentication === undefined ? {} : { requiredAuthentication }),
+    ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
+  }
+}
+
+/** A signer's signature type and on-behalf-of, at `path`; only the fields given. */
+export const checkSignerKind = (
+  issues: Issues,
+  path: string,
+  signer: Record<string, unknown>,
+): { readonly signatureType?: SignatureType; readonly onBehalfOf?: OnBehalfOf } => {
+  const signatureType = issues.oneOf(`${path}.signatureType`, signer.signatureType, signatureTypes, "signature type")
+  const onBehalfOf = issues.oneOf(`${path}.onBehalfOf`, signer.onBehalfOf, onBehalfOfValues, "on-behalf-of")
+  return {
+    ...(signatureType === undefined ? {} : { signatureType }),
+    ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+  }
 }
 
 /**

@@ -4,16 +4,20 @@
  * the others.
  */
 import { Redacted } from "effect"
-import {
-  authenticationLevels,
-  identifierInSignedDocumentsValues,
-  onBehalfOfValues,
-  signatureTypes,
-  type ValidateOptions,
-} from "../Common.js"
+import type { ValidateOptions } from "../Common.js"
 import type { Availability, Notifications, PortalJob, PortalJobInput, PortalSigner } from "../PortalJob.js"
 import { maskPin } from "./checkDigits.js"
-import { checkDocuments, checkPin, checkSender, Issues, isRecord, sharedLimits } from "./jobCheck.js"
+import {
+  checkDescriptionAndReference,
+  checkDocuments,
+  checkPin,
+  checkSender,
+  checkSignerKind,
+  checkSigningOptions,
+  Issues,
+  isRecord,
+  sharedLimits,
+} from "./jobCheck.js"
 import type { Checked } from "./jobConstructors.js"
 
 /** Every documented limit of a portal job (published as `PortalJob.limits`). */
@@ -114,8 +118,7 @@ const checkSigners = (issues: Issues, value: unknown, options: ValidateOptions |
       issues.add(path, "type", "a signer must be an object")
       return
     }
-    const signatureType = issues.oneOf(`${path}.signatureType`, s.signatureType, signatureTypes, "signature type")
-    const onBehalfOf = issues.oneOf(`${path}.onBehalfOf`, s.onBehalfOf, onBehalfOfValues, "on-behalf-of")
+    const kind = checkSignerKind(issues, path, s)
     let order = 0
     if (s.order !== undefined) {
       if (
@@ -129,11 +132,7 @@ const checkSigners = (issues: Issues, value: unknown, options: ValidateOptions |
         order = s.order
       }
     }
-    const common: SignerOptions = {
-      order,
-      ...(signatureType === undefined ? {} : { signatureType }),
-      ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
-    }
+    const common: SignerOptions = { order, ...kind }
     const hasPin = s.personalIdentificationNumber !== undefined
     const hasContact = s.contactInformation !== undefined
     if (hasPin === hasContact) {
@@ -200,7 +199,7 @@ const checkSigners = (issues: Issues, value: unknown, options: ValidateOptions |
         if (lookup.sms !== undefined && typeof lookup.sms !== "boolean")
           issues.add(`${lookupPath}.sms`, "type", "notificationsUsingLookup.sms must be a boolean")
         // As the Java client: a signer on behalf of another is not looked up in the register.
-        if (onBehalfOf === "OTHER")
+        if (kind.onBehalfOf === "OTHER")
           issues.add(lookupPath, "on-behalf-of", "notificationsUsingLookup cannot be combined with onBehalfOf OTHER")
         notifications = { _tag: "NotificationsUsingLookup", sms: lookup.sms === true }
       }
@@ -231,27 +230,10 @@ export const checkPortalJob = (input: PortalJobInput, options?: ValidateOptions)
     { min: 1, max: limits.nonsensitiveTitleMaxLength },
     "non-sensitive title",
   )
-  const description = issues.optionalText(
-    "description",
-    input.description,
-    { max: limits.descriptionMaxLength },
-    "description",
-  )
-  const reference = issues.optionalText("reference", input.reference, { max: limits.referenceMaxLength }, "reference")
+  const texts = checkDescriptionAndReference(issues, input)
   const sender = checkSender(issues, input.sender)
   const availability = checkAvailability(issues, input.availability)
-  const requiredAuthentication = issues.oneOf(
-    "requiredAuthentication",
-    input.requiredAuthentication,
-    authenticationLevels,
-    "required authentication level",
-  )
-  const identifierInSignedDocuments = issues.oneOf(
-    "identifierInSignedDocuments",
-    input.identifierInSignedDocuments,
-    identifierInSignedDocumentsValues,
-    "identifier in signed documents",
-  )
+  const signingOptions = checkSigningOptions(issues, input)
   const signers = checkSigners(issues, input.signers, options)
   const documents = checkDocuments(issues, input.documents)
 
@@ -260,14 +242,12 @@ export const checkPortalJob = (input: PortalJobInput, options?: ValidateOptions)
     _tag: "PortalJob",
     title,
     ...(nonsensitiveTitle === undefined ? {} : { nonsensitiveTitle }),
-    ...(description === undefined ? {} : { description }),
-    ...(reference === undefined ? {} : { reference }),
+    ...texts,
     documents,
     signers,
     sender,
     availability,
-    ...(requiredAuthentication === undefined ? {} : { requiredAuthentication }),
-    ...(identifierInSignedDocuments === undefined ? {} : { identifierInSignedDocuments }),
+    ...signingOptions,
   }
   return { issues: [], job }
 }
