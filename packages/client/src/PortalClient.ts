@@ -16,6 +16,7 @@ import type * as ClientOptions from "./ClientOptions.js"
 import type * as Environment from "./Environment.js"
 import * as Operations from "./internal/operations.js"
 import * as Pipeline from "./internal/pipeline.js"
+import { OnPollRetry } from "./internal/pollingRetries.js"
 import type { StartupError } from "./internal/preflight.js"
 
 /**
@@ -224,9 +225,13 @@ export const make = (options: Options): Effect.Effect<Service, StartupError, Htt
     const getStatusChange: Service["getStatusChange"] = (senderInput) =>
       Operations.resolveSender(options, senderInput).pipe(
         Effect.flatMap((sender) =>
-          Pipeline.executePoll(settings, PortalEndpoint.getStatusChange(settings.apiRoot, sender), {
-            annotations: { sender: sender.organizationNumber, pollingQueue: sender.pollingQueue ?? "" },
-          }),
+          // A polling worker around this call learns of retries: a retried poll may have lost a change in transit.
+          Effect.flatMap(Effect.service(OnPollRetry), (onRetry) =>
+            Pipeline.executePoll(settings, PortalEndpoint.getStatusChange(settings.apiRoot, sender), {
+              annotations: { sender: sender.organizationNumber, pollingQueue: sender.pollingQueue ?? "" },
+              onRetry,
+            }),
+          ),
         ),
       )
 

@@ -236,4 +236,64 @@ describe("Polling.run: out-of-order changes and lost answers", () => {
       }),
     60_000,
   )
+
+  it.effect(
+    "a poll answer cut short and absorbed by the client's retry still counts as lost: an older change that comes back is handled, and its confirmation waits until the lost COMPLETED was re-queued and handled (worst-case confirmation model)",
+    () =>
+      Effect.gen(function* () {
+        yield* syncClocks
+        const queue = "lost-on-retry"
+        const created = yield* client.create(pollingJob(queue, ["r-1", "r-2"], "retry-1"))
+        const jobId = String(created.signatureJobId)
+        yield* Effect.promise(() => h.sim.sign(jobId, "r-1")) // IN_PROGRESS on the queue
+        const seen: Array<string> = []
+        const errors: Array<Polling.PollingError> = []
+        let completedAt = Number.POSITIVE_INFINITY
+        const handler = (change: Polling.Change) =>
+          Effect.gen(function* () {
+            seen.push(change.status.status)
+            // The first IN_PROGRESS fails: it stays delivered, unconfirmed, and comes back after the re-queue delay.
+            if (seen.length === 1) return yield* Effect.fail("database unavailable")
+            if (change.final) completedAt = performance.now()
+          })
+        const start = requests.length
+        const earlyBefore = h.sim.counters().pollsBeforePermittedTime
+        const polls = () => requests.slice(start).filter((r) => r.route === "poll")
+        // The test clock stands still: the worker takes IN_PROGRESS (its handler fails), finds the queue empty and
+        // waits for the permitted time, 10 s of test time away.
+        const worker = yield* Effect.forkChild(
+          Polling.run({ queue, handler, onError: (e) => Effect.sync(() => errors.push(e)) }).pipe(provideClient),
+        )
+        yield* waitLive(
+          () => seen.length === 1 && polls().some((p) => p.status === 204),
+          () => `seen ${JSON.stringify(seen)}, polls ${JSON.stringify(polls().map((p) => p.status))}`,
+        )
+        // COMPLETED goes on the queue; the next poll takes it and its answer is cut. The client retries the poll
+        // at once and gets "no changes": the worker sees a successful poll, and COMPLETED stays delivered at the
+        // service until its re-queue delay, after the older IN_PROGRESS comes back. Confirming IN_PROGRESS then
+        // would settle COMPLETED for good (the worst case): the job's final status would never reach the handler.
+        yield* Effect.promise(() => h.sim.sign(jobId, "r-2"))
+        h.sim.faults.inject({ route: "poll", kind: "truncate" })
+        yield* driveClock
+        yield* waitUntil(
+          () => seen.includes("COMPLETED_SUCCESSFULLY") && confirmsOf(jobId, start).length >= 1,
+          () =>
+            `seen ${JSON.stringify(seen)}, ${confirmsOf(jobId, start).length} confirmed (COMPLETED settled unseen by an IN_PROGRESS confirmation?)`,
+        )
+        yield* Fiber.interrupt(worker)
+        // The cut answer was absorbed by the client's retry, which found the queue empty: no failed poll reported.
+        const cut = polls().findIndex((p) => p.flags.includes("fault:truncate"))
+        expect(cut).toBeGreaterThan(0)
+        expect(polls()[cut + 1]!.status).toBe(204)
+        expect(errors.map((e) => e.reason)).toEqual(["Handler"])
+        // IN_PROGRESS failed, came back and was handled; COMPLETED came back after its re-queue delay and was handled.
+        expect(seen).toEqual(["IN_PROGRESS", "IN_PROGRESS", "COMPLETED_SUCCESSFULLY"])
+        // Nothing of the job was confirmed before COMPLETED was handled: the IN_PROGRESS confirmation was held.
+        const confirms = confirmsOf(jobId, start).map((c) => c.startedAt)
+        expect(Math.min(...confirms)).toBeGreaterThan(completedAt)
+        expect(yield* metricCount(Polling.metrics.heldConfirmations, queue)).toBeGreaterThanOrEqual(1)
+        expect(h.sim.counters().pollsBeforePermittedTime - earlyBefore).toBe(0)
+      }),
+    60_000,
+  )
 })

@@ -10,6 +10,7 @@ import { type ClientError, isTransient } from "../ClientError.js"
 import * as JobStatusOrder from "../JobStatusOrder.js"
 import { backoffMillis, jitterMillis, postpone } from "./pollingGate.js"
 import { handled, isStale, type Line, mayConfirm, notHandled, type Track } from "./pollingJobs.js"
+import { OnPollRetry } from "./pollingRetries.js"
 import { type Change, count, metrics, type Options, PollingError, type Settings } from "./pollingSettings.js"
 import { type Answer, comparable, type Polled, type Source } from "./pollingSource.js"
 import { maskServerText } from "./redact.js"
@@ -145,8 +146,18 @@ export const loop = <S extends Polled, E, R>(
     return yield* Semaphore.withPermit(
       gate.exchange,
       Effect.gen(function* () {
-        const answer = yield* Effect.exit(source.getStatusChange(settings.sender))
+        // An attempt cut short and retried may have taken a change off the queue, though the poll then succeeded.
+        let lostOnRetry = false
+        const answer = yield* Effect.exit(
+          source.getStatusChange(settings.sender).pipe(
+            Effect.provideService(OnPollRetry, (error) => {
+              if (mayHaveLostAnswer(error)) lostOnRetry = true
+            }),
+          ),
+        )
         const now = yield* Clock.currentTimeMillis
+        // Counted from the answer, not the lost attempt: the hold ends later, never too early.
+        if (lostOnRetry) suspectLostAnswer(now)
         let turn: Turn | undefined
         if (Exit.isSuccess(answer)) {
           // After a change the service permits the next poll at once: a time in the past is expected there.
@@ -190,9 +201,7 @@ export const loop = <S extends Polled, E, R>(
             postpone(gate, Math.max(until, now + tooManyFloor()))
             yield* count(metrics.tooManyRequests, { ...attributes, kind: "RateLimited" })
           } else {
-            if (mayHaveLostAnswer(e ?? Cause.squash(answer.cause))) {
-              gate.suspectUntil = Math.max(gate.suspectUntil, now + settings.requeueDelayMs + margin())
-            }
+            if (mayHaveLostAnswer(e ?? Cause.squash(answer.cause))) suspectLostAnswer(now)
             yield* backOff
           }
         }
@@ -201,8 +210,14 @@ export const loop = <S extends Polled, E, R>(
     )
   })
 
-  /** Added to the re-queue delay before a lost answer counts as re-queued: a tenth of it, up to 30 s. */
-  const margin = () => Math.min(30_000, settings.requeueDelayMs / 10)
+  /**
+   * A poll answer may have been lost at `now`: confirmations of `IN_PROGRESS` changes wait until the change it carried
+   * must have been re-queued (the re-queue delay plus a tenth of it, up to 30 s).
+   */
+  const suspectLostAnswer = (now: number) => {
+    const margin = Math.min(30_000, settings.requeueDelayMs / 10)
+    gate.suspectUntil = Math.max(gate.suspectUntil, now + settings.requeueDelayMs + margin)
+  }
 
   /** One log line per change and outcome, with the job id and statuses (never the signers: they may be PINs). */
   const logChange = (status: S, outcome: string) =>
