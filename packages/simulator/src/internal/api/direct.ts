@@ -8,13 +8,12 @@ import type { Engine } from "../engine.js"
 import { verifyCreateRequest } from "../intake/index.js"
 import { validateDirect } from "../intake/schema.js"
 import { jobResponse, signerResponse, statusResponse } from "../responses.js"
-import type { JobRecord } from "../state.js"
 import {
-  type C,
   devModeSign,
   documentRoutes,
   type Env,
   errorResponse,
+  jobFinder,
   notFound,
   pollHandler,
   type Route,
@@ -25,7 +24,7 @@ import {
 export const directRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
   const { state, counters } = engine
 
-  const jobOf = (c: C): JobRecord | undefined => state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", "direct")
+  const jobOf = jobFinder(engine, "direct")
 
   app.post(
     "/api/:org/direct/signature-jobs",

@@ -5,13 +5,13 @@ import type { Hono } from "hono"
 import type { Engine } from "../engine.js"
 import { verifyPortalCreateRequest } from "../intake/index.js"
 import { portalJobResponse, portalStatusChange } from "../portalXml.js"
-import type { JobRecord } from "../state.js"
 import {
   type C,
   devModeSign,
   documentRoutes,
   type Env,
   errorResponse,
+  jobFinder,
   notFound,
   pollHandler,
   type Route,
@@ -21,7 +21,7 @@ import {
 
 export const portalRoutes = (app: Hono<Env>, engine: Engine, route: Route) => {
   const { state, counters } = engine
-  const jobOf = (c: C): JobRecord | undefined => state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", "portal")
+  const jobOf = jobFinder(engine, "portal")
 
   app.post(
     "/api/:org/portal/signature-jobs",

@@ -95,6 +95,12 @@ export const errorResponse = (c: C, status: number, errorCode: string, errorMess
 
 export const notFound = (c: C, what: string) => errorResponse(c, 404, "NOT_FOUND", `${what} not found`)
 
+/** The job of `flow` the URL names (`:org`, `:id`), when that organization has it. */
+export const jobFinder =
+  (engine: Engine, flow: Flow) =>
+  (c: C): JobRecord | undefined =>
+    engine.state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", flow)
+
 /** How a flow's intake refuses a create request. */
 interface IntakeRefusal {
   readonly ok: false
@@ -324,8 +330,7 @@ export const documentRoutes = (app: Hono<Env>, engine: Engine, route: Route, flo
     portal: { xades: "portal-xades", pades: "portal-pades", delete: "portal-delete" },
   } as const satisfies Record<Flow, Record<string, Exclude<FaultRoute, "*">>>
   const name = names[flow]
-  const jobOf = (c: C): JobRecord | undefined =>
-    engine.state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", flow)
+  const jobOf = jobFinder(engine, flow)
 
   app.get(
     `/api/:org/${flow}/signature-jobs/:id/xades/:xid`,
