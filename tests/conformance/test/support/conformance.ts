@@ -163,6 +163,9 @@ export const conformance = (name: string, factory: TransportFactory) =>
         sender: { organizationNumber: ORG_A },
         retry: { times: 2, base: "5 millis" },
         validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
+        // The suite is about the transport, not pacing (RateLimiter.test.ts and the Redis limiter's tests are):
+        // without this, every client of the file shares the process-wide default and waits its 10-per-second turn.
+        rateLimiter: false,
         ...setup.client,
       })
       return Effect.runPromise(

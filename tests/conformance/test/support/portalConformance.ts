@@ -78,6 +78,8 @@ export const portalConformance = (name: string, factory: TransportFactory) =>
       sender: { organizationNumber: ORG_A },
       retry: { times: 2, base: "5 millis" },
       validation: { allowInvalidPersonalIdentificationNumberChecksum: true },
+      // About the transport, not pacing: no wait on the process-wide default limiter (see conformance.ts).
+      rateLimiter: false,
     })
 
     const withPortal = <A, E>(f: (client: PortalClient.Service) => Effect.Effect<A, E>): Promise<A> =>
