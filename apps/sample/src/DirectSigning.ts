@@ -9,6 +9,7 @@ import {
   handleExitCallback,
   Polling,
   type PromiseDirectClient,
+  type RateLimiter,
 } from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import { type DirectResponse, Keystore } from "@signering/protocol"
@@ -97,6 +98,11 @@ export interface DirectSigningOptions {
   readonly config: SigningConfig
   /** Overrides the keystore named in `config` (e.g. one loaded already). */
   readonly keystore?: Keystore.Keystore | undefined
+  /**
+   * The client's pacing; left out, the process-wide default (the service's 10 requests/s). The integration tests
+   * pass `false`: they drive the app faster than a person would, and pacing has tests of its own.
+   */
+  readonly rateLimiter?: RateLimiter.RateLimiter | false | undefined
 }
 
 /** Builds the port: loads the keystore, the trust anchors and the transport, and checks the configuration. */
@@ -114,6 +120,7 @@ export const make = async (options: DirectSigningOptions): Promise<SigningPort> 
     sender: { organizationNumber },
     keystore,
     userAgentSuffix: "signering-sample",
+    rateLimiter: options.rateLimiter,
     transport: NodeTlsTransport.layer({
       keystore,
       trustAnchors: config.trustAnchors,

@@ -4,7 +4,12 @@
  * Portal changes go to their own queue name (`<queue>-portal`), so the direct and the portal worker never take each
  * other's changes; both are the library's one polling worker.
  */
-import { createPortalClient, type PromisePortalClient, startPortalPollingWorker } from "@signering/client"
+import {
+  createPortalClient,
+  type PromisePortalClient,
+  type RateLimiter,
+  startPortalPollingWorker,
+} from "@signering/client"
 import { NodeTlsTransport } from "@signering/node-tls"
 import type { Keystore, PortalResponse } from "@signering/protocol"
 import { Redacted } from "effect"
@@ -42,6 +47,8 @@ export const portalQueueOf = (pollingQueue: string): string => `${pollingQueue}-
 export interface PortalSigningOptions {
   readonly config: SigningConfig
   readonly keystore?: Keystore.Keystore | undefined
+  /** The client's pacing; left out, the process-wide default (see `DirectSigningOptions.rateLimiter`). */
+  readonly rateLimiter?: RateLimiter.RateLimiter | false | undefined
 }
 
 export const make = async (options: PortalSigningOptions): Promise<PortalSigningPort> => {
@@ -60,6 +67,7 @@ export const make = async (options: PortalSigningOptions): Promise<PortalSigning
     sender,
     keystore,
     userAgentSuffix: "signering-sample",
+    rateLimiter: options.rateLimiter,
     transport: NodeTlsTransport.layer({
       keystore,
       trustAnchors: config.trustAnchors,

@@ -47,8 +47,9 @@ export const start = async (options: { readonly emptyQueuePollDelayMs?: number }
       databasePath,
       log: (line) => logs.push(line),
       desk: { user: desk.user, password: Redacted.make(desk.password) },
-      signing: await DirectSigning.make({ keystore, config }),
-      portal: await PortalSigning.make({ keystore, config }),
+      // The tests drive the app faster than a person would; pacing is not what they are about.
+      signing: await DirectSigning.make({ keystore, config, rateLimiter: false }),
+      portal: await PortalSigning.make({ keystore, config, rateLimiter: false }),
     })
   const make = (server: Server.RunningServer): Stack => ({
     simulator,
