@@ -116,6 +116,20 @@ describe("intake", () => {
     expect(r.status).toBe(415)
   })
 
+  // The portal create route reads and verifies through the same step: a refusal there is answered and counted alike.
+  it("refuses a portal request that is not multipart, counted as a rejected creation", async () => {
+    const before = h.sim.counters()
+    const r = await call(h.a, "POST", `${h.sim.url}/${h.orgA}/portal/signature-jobs`, {
+      body: "<x/>",
+      headers: { "content-type": "application/xml" },
+    })
+    expect(r.status).toBe(415)
+    expect(h.sim.counters()).toMatchObject({
+      rejectedCreations: before.rejectedCreations + 1,
+      creations: before.creations,
+    })
+  })
+
   it("refuses a request over the size cap with 413 while reading it", async () => {
     const r = await call(h.a, "POST", `${h.sim.url}/${h.orgA}/direct/signature-jobs`, {
       body: new Uint8Array(33 * 1024 * 1024),
