@@ -14,7 +14,7 @@ import { type PeerIdentity, peerIdentity } from "../certificate.js"
 import { formatDateTime } from "../clock.js"
 import type { Engine } from "../engine.js"
 import type { FaultKind, FaultRoute } from "../faults.js"
-import type { IntakeInput } from "../intake/index.js"
+import type { IntakeInput, IntakeRefusal } from "../intake/index.js"
 import { maskPath } from "../observe.js"
 import { canAct, type Flow, type JobRecord, type StatusChange } from "../state.js"
 
@@ -100,14 +100,6 @@ export const jobFinder =
   (engine: Engine, flow: Flow) =>
   (c: C): JobRecord | undefined =>
     engine.state.job(c.req.param("org") ?? "", c.req.param("id") ?? "", flow)
-
-/** How a flow's intake refuses a create request. */
-interface IntakeRefusal {
-  readonly ok: false
-  readonly status: number
-  readonly errorCode: string
-  readonly errorMessage: string
-}
 
 /**
  * The first half of both create routes: the body (413 past `MAX_CREATE_BYTES`, before anything is parsed), checked

@@ -59,15 +59,18 @@ export interface FlowSpec<R, M> {
   ) => ReadonlyArray<{ readonly href: string; readonly mime: string; readonly title: string }>
 }
 
+/** Why a create request is refused: the HTTP status and the error body's code and message. */
+export interface IntakeRefusal {
+  readonly ok: false
+  readonly status: number
+  readonly errorCode: string
+  readonly errorMessage: string
+  readonly errorType: "CLIENT"
+}
+
 export type IntakeResult<R, M> =
   | { readonly ok: true; readonly request: R; readonly manifest: M; readonly documents: Array<IntakeDocument> }
-  | {
-      readonly ok: false
-      readonly status: number
-      readonly errorCode: string
-      readonly errorMessage: string
-      readonly errorType: "CLIENT"
-    }
+  | IntakeRefusal
 
 export const MAX_SIGNERS = 10
 export const MAX_DOCUMENTS = 20

@@ -2,7 +2,7 @@
  * Intake of "create direct signature job" (D1): the direct schema and message decoders over the shared bundle checks.
  */
 import { DirectServerXml } from "@signering/protocol/server"
-import { type IntakeDocument, type IntakeInput, verifyBundleRequest } from "./bundle.js"
+import { type IntakeDocument, type IntakeInput, type IntakeRefusal, verifyBundleRequest } from "./bundle.js"
 import { validateDirect } from "./schema.js"
 
 export interface IntakeRequest {
@@ -31,13 +31,7 @@ export interface IntakeManifest {
 
 export type IntakeResult =
   | { readonly ok: true; readonly request: IntakeRequest; readonly manifest: IntakeManifest }
-  | {
-      readonly ok: false
-      readonly status: number
-      readonly errorCode: string
-      readonly errorMessage: string
-      readonly errorType: "CLIENT"
-    }
+  | IntakeRefusal
 
 type Request = Extract<ReturnType<typeof DirectServerXml.decodeJobRequest>, { _tag: "Success" }>["success"]
 type Manifest = Extract<ReturnType<typeof DirectServerXml.decodeManifest>, { _tag: "Success" }>["success"]

@@ -1,7 +1,7 @@
 /**
  * Intake of create requests, per flow, over the shared multipart, bundle, signature and limit checks of `bundle.ts`.
  */
-export type { IntakeDocument, IntakeInput } from "./bundle.js"
+export type { IntakeDocument, IntakeInput, IntakeRefusal } from "./bundle.js"
 export { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, MAX_SIGNERS } from "./bundle.js"
 export type { IntakeManifest, IntakeRequest, IntakeResult, IntakeSigner } from "./direct.js"
 export { verifyCreateRequest } from "./direct.js"

@@ -11,7 +11,7 @@
  * | 400 | `SCHEMA_VALIDATION_ERROR` | a structural problem, an order outside 0–9, available-seconds over 7 776 000, a bad activation-time |
  * | 400 | `INVALID_SIGNER` | `OTHER` combined with `notifications-using-lookup`, or a contact signer without an address or number |
  */
-import { type IntakeDocument, type IntakeInput, refuse, verifyBundleRequest } from "./bundle.js"
+import { type IntakeDocument, type IntakeInput, type IntakeRefusal, refuse, verifyBundleRequest } from "./bundle.js"
 import { hasPortalSchema, validatePortal } from "./schema.js"
 import { attribute, childElements, type Element, parse, textContent, XmlError } from "./xml.js"
 
@@ -57,13 +57,7 @@ export type PortalIntakeResult =
       readonly manifest: PortalIntakeManifest
       readonly documents: Array<IntakeDocument>
     }
-  | {
-      readonly ok: false
-      readonly status: number
-      readonly errorCode: string
-      readonly errorMessage: string
-      readonly errorType: "CLIENT"
-    }
+  | IntakeRefusal
 
 /** A structural problem: its message becomes the schema error's text. */
 class Invalid extends Error {}
