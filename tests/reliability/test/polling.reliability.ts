@@ -4,11 +4,17 @@
  * and faults: a truncated poll answer, two 503s on polls, two connection resets on confirmations, and a handler that
  * fails once on the final change of every other job.
  *
- * The truncated answer is aimed: before the workers start, the first signer of every two-signer job has signed, so
- * the first poll (the truncated one) takes the IN_PROGRESS change of job 0 off the queue and loses it. It stays
- * delivered until the re-queue delay, and comes back after job 0's COMPLETED change, whose handler failed. Before
- * the fix, that stale IN_PROGRESS was handed to the handler and confirmed, which settled COMPLETED: the job was left
- * IN_PROGRESS in the sender's records.
+ * The truncated answer is aimed, and the scenario does not depend on timing: before the workers start, both signers of
+ * job 0 sign and then the first signer of every other two-signer job, so the queue reads IN_PROGRESS(0),
+ * COMPLETED(0), IN_PROGRESS(1..5). The first poll (the truncated one) takes IN_PROGRESS(0) off the queue and loses
+ * it; the client's retry of that poll (about 1 s later) gets COMPLETED(0), whose handler fails. IN_PROGRESS(0) stays
+ * delivered until the re-queue delay (8 s) and then comes back after COMPLETED(0) was handed over: stale. The other
+ * faults and signatures come only once COMPLETED(0) has been handed over, so they cannot delay it past the re-queue
+ * delay. (Before, everything was signed and injected after the first poll: the 503 retries, the confirmation resets
+ * holding the queue's exchange and the signing took ~7 s of the 8 s on an idle machine, and on a loaded one
+ * IN_PROGRESS(0) came back first, was handled as current, and the check of the stale change read 0.) Before the fix
+ * of issue 14, that stale IN_PROGRESS was handed to the handler and confirmed, which settled COMPLETED: the job was
+ * left IN_PROGRESS in the sender's records.
  *
  * Invariants: 0 lost (every job's final status reached a handler that succeeded), the handler never got a status older
  * than one it had already been given for the job, 0 polls before the permitted time, and nothing of the queue is left
@@ -65,13 +71,16 @@ describe("polling: no lost or stale final status (issue 14)", () => {
       )
       jobs.push({ id: created.signatureJobId, signers })
     }
-    // The first signer of each two-signer job signs: job 0's IN_PROGRESS change is first on the queue.
-    for (const job of jobs.slice(0, 6)) await sim.sign(job.id, job.signers[0]!)
+    // Job 0 signs completely, then the first signer of each other two-signer job: IN_PROGRESS(0), COMPLETED(0) lead.
+    const [job0] = jobs as [(typeof jobs)[number]]
+    for (const signer of job0.signers) await sim.sign(job0.id, signer)
+    for (const job of jobs.slice(1, 6)) await sim.sign(job.id, job.signers[0]!)
     sim.faults.inject({ route: "poll", kind: "truncate" })
 
     const given = new Map<bigint, Array<DirectResponse.JobStatusResponse>>()
     const handled = new Map<bigint, DirectResponse.JobStatusResponse>()
     const failedOnce = new Set<bigint>()
+    let job0FailedAt: number | undefined
     const handler = (change: Polling.Change) =>
       Effect.gen(function* () {
         const seen = given.get(change.jobId) ?? []
@@ -80,6 +89,7 @@ describe("polling: no lost or stale final status (issue 14)", () => {
         const index = jobs.findIndex((j) => j.id === change.jobId)
         if (change.final && index % 2 === 0 && !failedOnce.has(change.jobId)) {
           failedOnce.add(change.jobId)
+          if (index === 0) job0FailedAt = Date.now()
           return yield* Effect.fail("database unavailable")
         }
         handled.set(change.jobId, change.status)
@@ -97,11 +107,19 @@ describe("polling: no lost or stale final status (issue 14)", () => {
       ),
     )
     try {
-      // The first poll is truncated (job 0's IN_PROGRESS is lost in transit); then the second signers sign.
-      const firstPoll = Date.now()
-      while (!world.requests.some((r) => r.route === "poll" && r.flags.length > 0) && Date.now() - firstPoll < 10_000)
-        await sleep(20)
-      for (const job of jobs) await sim.sign(job.id, job.signers.at(-1)!)
+      // The first poll is truncated (IN_PROGRESS(0) is lost in transit), its retry hands COMPLETED(0) to a handler
+      // that fails. Only then the remaining signatures and faults: none of them can come before COMPLETED(0).
+      const waiting = Date.now()
+      while (job0FailedAt === undefined && Date.now() - waiting < 30_000) await sleep(20)
+      const polls = world.requests.filter((r) => r.route === "poll").sort((a, b) => a.at.getTime() - b.at.getTime())
+      expect(polls[0]?.flags, "the first poll was truncated").toContain("fault:truncate")
+      // The scenario's one precondition, checked rather than assumed: the retry that took COMPLETED(0) reached the
+      // queue before IN_PROGRESS(0) was due again (one client retry, ~1 s, against 8 s). From then on, job 0's line
+      // in the worker hands COMPLETED(0) over before IN_PROGRESS(0), whenever that comes back.
+      expect(polls[1]!.at.getTime() - polls[0]!.at.getTime(), "retry before the re-queue delay").toBeLessThan(
+        REQUEUE_MS,
+      )
+      for (const job of jobs.slice(1)) await sim.sign(job.id, job.signers.at(-1)!)
       sim.faults.inject({ route: "poll", kind: "status", status: 503, times: 2 })
       sim.faults.inject({ route: "confirm", kind: "reset", times: 2 })
 
