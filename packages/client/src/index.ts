@@ -30,6 +30,7 @@ export {
 export * as ClientOptions from "./ClientOptions.js"
 export * as DirectClient from "./DirectClient.js"
 export * as Environment from "./Environment.js"
+export * as Exchange from "./Exchange.js"
 export * as ExitCallback from "./ExitCallback.js"
 export { handleExitCallback } from "./ExitCallback.js"
 export { VERSION as version } from "./internal/userAgent.js"

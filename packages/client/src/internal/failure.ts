@@ -4,8 +4,8 @@
  */
 import type { Endpoint } from "@signering/protocol"
 import { DirectXml } from "@signering/protocol"
-import { Duration, Effect, Redacted, Stream } from "effect"
-import type { HttpClientError, HttpClientResponse } from "effect/http"
+import { Duration, Redacted } from "effect"
+import type { HttpClientError } from "effect/http"
 import {
   BrokerNotAuthorized,
   type ClientError,
@@ -19,6 +19,7 @@ import {
   TransportError,
   UnexpectedResponse,
 } from "../ClientError.js"
+import type * as Exchange from "../Exchange.js"
 import { NEXT_PERMITTED_POLL_TIME, parsePollTime } from "./pollTime.js"
 import { maskServerText, maskUrl } from "./redact.js"
 import type { Settings } from "./settings.js"
@@ -87,110 +88,107 @@ const maskText = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>
   return maskServerText(out)
 }
 
-/** Reads a body up to `max` bytes, failing as soon as more arrive (never collecting an oversized answer). */
-export const readBounded = (
-  response: HttpClientResponse.HttpClientResponse,
+/**
+ * Reads a body up to `max` bytes, failing as soon as more arrive (never collecting an oversized answer). Rejects
+ * with `onTooLarge()` or `onFailure(cause)`.
+ */
+export const readBounded = async (
+  response: Exchange.Response,
   max: number,
   onTooLarge: () => ClientError,
   onFailure: (cause: unknown) => ClientError,
-): Effect.Effect<Uint8Array, ClientError> => {
+): Promise<Uint8Array> => {
   const declared = Number(response.headers["content-length"])
   if (Number.isSafeInteger(declared) && declared > max) {
-    return response.stream.pipe(
-      Stream.take(0),
-      Stream.runDrain,
-      Effect.ignore,
-      Effect.andThen(Effect.fail(onTooLarge())),
-    )
+    response.discard()
+    throw onTooLarge()
   }
   // A declared length within the limit: HTTP framing stops the body there, so it is read whole without a stream,
   // which costs a quarter of a small create's client-side CPU (bench/overhead.ts). A transport that does not
   // honour its own framing is still refused, once read.
   if (Number.isSafeInteger(declared) && declared >= 0) {
-    return response.arrayBuffer.pipe(
-      Effect.mapError(onFailure),
-      Effect.flatMap((buffer) =>
-        buffer.byteLength > max ? Effect.fail(onTooLarge()) : Effect.succeed(new Uint8Array(buffer)),
-      ),
-    )
+    let bytes: Uint8Array
+    try {
+      bytes = await response.bytes()
+    } catch (cause) {
+      throw onFailure(cause)
+    }
+    if (bytes.byteLength > max) throw onTooLarge()
+    return bytes
   }
-  return Effect.suspend(() => {
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    return response.stream.pipe(
-      Stream.mapError(onFailure),
-      Stream.runForEach((chunk) => {
-        size += chunk.length
-        if (size > max) return Effect.fail(onTooLarge())
-        chunks.push(chunk)
-        return Effect.void
-      }),
-      Effect.map(() => {
-        if (chunks.length === 1) return chunks[0]!
-        const out = new Uint8Array(size)
-        let at = 0
-        for (const chunk of chunks) {
-          out.set(chunk, at)
-          at += chunk.length
-        }
-        return out
-      }),
-    )
-  })
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  try {
+    for await (const chunk of response.chunks()) {
+      size += chunk.length
+      // Leaving the loop stops the body.
+      if (size > max) break
+      chunks.push(chunk)
+    }
+  } catch (cause) {
+    throw onFailure(cause)
+  }
+  if (size > max) throw onTooLarge()
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
 }
 
 /** Reads an error body (only XML is read as `error`) and maps the answer to its typed error. */
-export const failure = (
+export const failure = async (
   ctx: RequestContext,
-  response: HttpClientResponse.HttpClientResponse,
+  response: Exchange.Response,
   secrets: ReadonlyArray<Redacted.Redacted<string>>,
   refine: Refine | undefined,
-): Effect.Effect<never, ClientError> =>
-  Effect.gen(function* () {
-    const status = response.status
-    const contentType = response.headers["content-type"] ?? ""
-    let server: { errorCode: string; errorMessage: string; errorType: string } | undefined
-    const body = yield* readBounded(
-      response,
-      64 * 1024,
-      () => new UnexpectedResponse({ ...ctx, status, reason: "TooLarge", detail: "error body over 64 KiB" }),
-      () => new UnexpectedResponse({ ...ctx, status, reason: "Body" }),
-    ).pipe(Effect.orElseSucceed(() => new Uint8Array()))
-    if (/xml/i.test(contentType)) {
-      const decoded = DirectXml.decodeError(body)
-      if (decoded._tag === "Success") server = decoded.success
-    }
-    const full: RequestContext = {
-      ...ctx,
-      status,
-      ...(server === undefined
-        ? {}
-        : {
-            errorCode: server.errorCode,
-            errorMessage: maskText(server.errorMessage, secrets),
-            errorType: server.errorType,
-          }),
-    }
-    const code = server?.errorCode
-    if (code === "BROKER_NOT_AUTHORIZED")
-      return yield* new BrokerNotAuthorized({ ...full, reason: "BrokerNotAuthorized" })
-    if (code === "NOT_AUTHORIZED") return yield* new BrokerNotAuthorized({ ...full, reason: "NotAuthorized" })
-    if (code === "INVALID_STATUS_QUERY_TOKEN") return yield* new InvalidStatusQueryToken(full)
-    if (code === "SIGNING_CEREMONY_NOT_COMPLETED") return yield* new SigningCeremonyNotCompleted(full)
-    if (status === 429) {
-      const next = parsePollTime(response.headers[NEXT_PERMITTED_POLL_TIME])
-      if (next !== undefined) return yield* new TooEagerPolling({ ...full, nextPermittedPollTime: next })
-      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-      return yield* new RateLimited({
-        ...full,
-        retryAfter: DOS_BLOCK,
-        blockedUntil: new Date(now + Duration.toMillis(DOS_BLOCK)),
-      })
-    }
-    const refined = refine?.(full, status)
-    if (refined !== undefined) return yield* Effect.fail(refined)
-    return yield* new UnexpectedResponse({ ...full, reason: server === undefined ? "Status" : "ErrorResponse" })
-  })
+  now: () => number,
+): Promise<ClientError> => {
+  const status = response.status
+  const contentType = response.headers["content-type"] ?? ""
+  let server: { errorCode: string; errorMessage: string; errorType: string } | undefined
+  const body = await readBounded(
+    response,
+    64 * 1024,
+    () => new UnexpectedResponse({ ...ctx, status, reason: "TooLarge", detail: "error body over 64 KiB" }),
+    () => new UnexpectedResponse({ ...ctx, status, reason: "Body" }),
+  ).catch(() => new Uint8Array())
+  if (/xml/i.test(contentType)) {
+    const decoded = DirectXml.decodeError(body)
+    if (decoded._tag === "Success") server = decoded.success
+  }
+  const full: RequestContext = {
+    ...ctx,
+    status,
+    ...(server === undefined
+      ? {}
+      : {
+          errorCode: server.errorCode,
+          errorMessage: maskText(server.errorMessage, secrets),
+          errorType: server.errorType,
+        }),
+  }
+  const code = server?.errorCode
+  if (code === "BROKER_NOT_AUTHORIZED") return new BrokerNotAuthorized({ ...full, reason: "BrokerNotAuthorized" })
+  if (code === "NOT_AUTHORIZED") return new BrokerNotAuthorized({ ...full, reason: "NotAuthorized" })
+  if (code === "INVALID_STATUS_QUERY_TOKEN") return new InvalidStatusQueryToken(full)
+  if (code === "SIGNING_CEREMONY_NOT_COMPLETED") return new SigningCeremonyNotCompleted(full)
+  if (status === 429) {
+    const next = parsePollTime(response.headers[NEXT_PERMITTED_POLL_TIME])
+    if (next !== undefined) return new TooEagerPolling({ ...full, nextPermittedPollTime: next })
+    return new RateLimited({
+      ...full,
+      retryAfter: DOS_BLOCK,
+      blockedUntil: new Date(now() + Duration.toMillis(DOS_BLOCK)),
+    })
+  }
+  const refined = refine?.(full, status)
+  if (refined !== undefined) return refined
+  return new UnexpectedResponse({ ...full, reason: server === undefined ? "Status" : "ErrorResponse" })
+}
 
 /** Default refinements by operation, shared by every flow. */
 export const refineByOperation: Refine = (ctx, status) => {

@@ -7,8 +7,6 @@
 import type { Endpoint } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
 import { Duration, Effect, Stream } from "effect"
-import type { HttpClientResponse } from "effect/http"
-import { HttpClientRequest } from "effect/http"
 import {
   type ClientError,
   RefusedUrl,
@@ -16,16 +14,9 @@ import {
   TransportError,
   UnexpectedResponse,
 } from "../ClientError.js"
-import {
-  failure,
-  isHttpClientError,
-  isRetryable,
-  type Refine,
-  readBounded,
-  refineByOperation,
-  timeoutError,
-  transportError,
-} from "./failure.js"
+import type * as Exchange from "../Exchange.js"
+import * as Attempt from "./attempt.js"
+import { isRetryable, type Refine, readBounded, refineByOperation, timeoutError, transportError } from "./failure.js"
 import { NEXT_PERMITTED_POLL_TIME, parsePollTime } from "./pollTime.js"
 import { maskUrl } from "./redact.js"
 import type { Settings } from "./settings.js"
@@ -34,7 +25,6 @@ export type { Refine } from "./failure.js"
 export { type ClockWatch, makeSettings, type Settings } from "./settings.js"
 
 const MAX_BACKOFF = Duration.seconds(30)
-const CLOCK_WARNING_MS = 2_000
 
 // ---------------------------------------------------------------------------------------------------------------
 // Input checks (before anything is sent)
@@ -120,55 +110,16 @@ export interface ExecuteOptions {
   readonly onRetry?: ((error: ClientError) => void) | undefined
 }
 
-/** Records the server's clock from `Date`; warns once per client when the local clock is off by more than 2 s. */
-const watchClock = (
-  settings: Settings,
-  response: HttpClientResponse.HttpClientResponse,
-  annotations: Record<string, unknown>,
-): Effect.Effect<void> => {
-  const header = response.headers.date
-  if (header === undefined) return Effect.void
-  const server = Date.parse(header)
-  if (!Number.isFinite(server)) return Effect.void
-  return Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
-    Effect.flatMap((now) => {
-      // `Date` has whole seconds, truncated: the server's time was within the second after it.
-      const offset = server + 500 - now
-      settings.clock.offsetMs = offset
-      if (Math.abs(offset) <= CLOCK_WARNING_MS || settings.clock.warned) return Effect.void
-      settings.clock.warned = true
-      return Effect.logWarning(
-        `signering: the local clock is ${Math.round(offset / 100) / 10} s ${offset > 0 ? "behind" : "ahead of"} the service's; it refuses a bundle signed more than 5 s off (set useServerClock or fix the system time)`,
-      ).pipe(Effect.annotateLogs({ ...annotations, clockOffsetMs: offset }))
-    }),
-  )
-}
-
-/** An answer encoded in a way the client did not ask for (it sends `Accept-Encoding: identity`) is refused. */
-const checkEncoding = (
-  ctx: RequestContext,
-  response: HttpClientResponse.HttpClientResponse,
-): ClientError | undefined => {
-  const encoding = response.headers["content-encoding"]
-  if (encoding === undefined || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity") return undefined
-  return new UnexpectedResponse({
-    ...ctx,
-    status: response.status,
-    reason: "ContentEncoding",
-    detail: `the answer is encoded as ${encoding.slice(0, 40)}, which the client did not ask for`,
-  })
-}
-
 /**
  * One logical request: checks, then attempts with a per-attempt timeout, retried per the endpoint's class, then
- * a span and one log line. `handle` reads the answer inside the attempt (a body cut short on a safe request is
+ * a span and one log line. `read` reads the answer inside the attempt (a body cut short on a safe request is
  * retried).
  */
 const run = <A>(
   settings: Settings,
   endpoint: Endpoint.Endpoint<unknown>,
   timeout: Duration.Duration,
-  handle: (response: HttpClientResponse.HttpClientResponse, ctx: RequestContext) => Effect.Effect<A, ClientError>,
+  read: (response: Exchange.Response, ctx: RequestContext) => Promise<A>,
   options: ExecuteOptions | undefined,
 ): Effect.Effect<A, ClientError> => {
   const ctx: RequestContext = { operation: endpoint.operation, method: endpoint.method, url: maskUrl(endpoint.url) }
@@ -176,17 +127,13 @@ const run = <A>(
     const refused = checkFollowUp(settings, endpoint.operation, endpoint.method, endpoint.url)
     if (refused !== undefined) return Effect.fail(refused)
   }
-  let request = HttpClientRequest.make(endpoint.method)(endpoint.url).pipe(
-    HttpClientRequest.setHeaders({
-      ...endpoint.headers,
-      "user-agent": settings.userAgent,
-      "accept-encoding": "identity",
-      ...(endpoint.accept === undefined ? {} : { accept: endpoint.accept }),
-    }),
-  )
-  if (endpoint.body !== undefined) {
-    request = request.pipe(HttpClientRequest.bodyUint8Array(endpoint.body.bytes, endpoint.body.contentType))
+  const headers: Record<string, string> = {
+    ...endpoint.headers,
+    "user-agent": settings.userAgent,
+    "accept-encoding": "identity",
   }
+  if (endpoint.accept !== undefined) headers.accept = endpoint.accept
+  if (endpoint.body !== undefined) headers["content-type"] = endpoint.body.contentType
   // On the client's own lines only, not around the whole request: a log context per request costs CPU on every
   // create while the lines are usually filtered out (the transport logs nothing of its own).
   const annotations = { operation: endpoint.operation, method: ctx.method, url: ctx.url, ...options?.annotations }
@@ -194,43 +141,22 @@ const run = <A>(
   const organization =
     endpoint.organizationNumber ?? settings.defaultOrganization ?? organizationInPath(settings, endpoint.url)
   const limiter = settings.rateLimiter
-  const send = settings.http.execute(request)
+  const once = Attempt.run(settings, {
+    endpoint,
+    request: { method: endpoint.method, url: endpoint.url, headers, body: endpoint.body?.bytes },
+    ctx,
+    timeoutMs: Duration.toMillis(timeout),
+    refine,
+    annotations,
+    read,
+  })
   // Paced by answers when the limiter can (`around`), else by departures (`take`).
-  const paced =
+  const attempt =
     limiter === undefined || organization === undefined
-      ? send
+      ? once
       : limiter.around !== undefined
-        ? limiter.around(organization, send)
-        : limiter.take(organization).pipe(Effect.andThen(send))
-  const attempt = paced.pipe(
-    Effect.mapError((e): ClientError => {
-      if (isHttpClientError(e) && e.reason._tag === "InvalidUrlError") {
-        return new UnexpectedResponse({ ...ctx, reason: "InvalidRequest", detail: "the URL is not valid" })
-      }
-      return transportError(settings, ctx, endpoint.url, e)
-    }),
-    Effect.tap((response) => watchClock(settings, response, annotations)),
-    Effect.flatMap((response) => {
-      const answered = { ...ctx, status: response.status }
-      if (!endpoint.accepts(response.status)) return failure(answered, response, endpoint.secrets, refine)
-      const badEncoding = checkEncoding(answered, response)
-      if (badEncoding !== undefined) {
-        return response.stream.pipe(
-          Stream.take(0),
-          Stream.runDrain,
-          Effect.ignore,
-          Effect.andThen(Effect.fail(badEncoding)),
-        )
-      }
-      return handle(response, answered)
-    }),
-    // The race `timeoutOrElse` runs, without its Option round trip (measurable per request).
-    (self) =>
-      Effect.raceFirst(
-        self,
-        Effect.sleep(timeout).pipe(Effect.andThen(Effect.suspend(() => Effect.fail(timeoutError(settings, ctx))))),
-      ),
-  )
+        ? limiter.around(organization, once)
+        : limiter.take(organization).pipe(Effect.andThen(once))
   // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
   // A 429 without a poll time on a safe request is waited out until the block ends.
   const attempts = (n: number): Effect.Effect<A, ClientError> =>
@@ -307,26 +233,24 @@ export const execute = <A>(
     settings,
     endpoint,
     settings.apiTimeout,
-    (response, ctx) =>
-      Effect.gen(function* () {
-        const body =
-          endpoint.read === "none" || response.status === 204
-            ? yield* response.stream.pipe(Stream.runDrain, Effect.ignore, Effect.as(new Uint8Array()))
-            : yield* readBounded(
-                response,
-                settings.maxResponseBytes,
-                () =>
-                  new UnexpectedResponse({
-                    ...ctx,
-                    reason: "TooLarge",
-                    detail: `the answer is larger than limits.responseBytes (${settings.maxResponseBytes} bytes)`,
-                  }),
-                (cause) => transportError(settings, ctx, endpoint.url, cause),
-              )
-        const decoded = endpoint.decode({ status: response.status, headers: response.headers, body })
-        if (decoded._tag === "Failure") return yield* Effect.fail(decoded.failure)
-        return decoded.success
-      }),
+    async (response, ctx) => {
+      const tooLarge = () =>
+        new UnexpectedResponse({
+          ...ctx,
+          reason: "TooLarge",
+          detail: `the answer is larger than limits.responseBytes (${settings.maxResponseBytes} bytes)`,
+        })
+      const onFailure = (cause: unknown) => transportError(settings, ctx, endpoint.url, cause)
+      let body: Uint8Array
+      if (endpoint.read === "none" || response.status === 204) {
+        // Read to the end (keeps the connection), bounded like any answer, and thrown away.
+        await readBounded(response, settings.maxResponseBytes, tooLarge, onFailure).catch(() => undefined)
+        body = new Uint8Array()
+      } else body = await readBounded(response, settings.maxResponseBytes, tooLarge, onFailure)
+      const decoded = endpoint.decode({ status: response.status, headers: response.headers, body })
+      if (decoded._tag === "Failure") throw decoded.failure
+      return decoded.success
+    },
     options,
   )
 
@@ -393,76 +317,76 @@ export const executeDownload = (
 ): Effect.Effect<Download, ClientError> =>
   Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
     Effect.flatMap((startedAt) =>
-      run(
-        settings,
-        endpoint,
-        settings.downloadTimeout,
-        (response, ctx): Effect.Effect<Download, ClientError> =>
-          Effect.gen(function* () {
-            const length = Number(response.headers["content-length"])
-            const stalled = timeoutError(settings, ctx)
-            const elapsed = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) - startedAt
-            const remaining = Math.max(1, Duration.toMillis(settings.downloadTotal) - elapsed)
-            let state: "waiting" | "started" | "done" = "waiting"
-            settings.openDownloads.count++
-            const settle = () => {
-              if (state !== "done") {
-                state = "done"
-                settings.openDownloads.count--
+      run(settings, endpoint, settings.downloadTimeout, async (response, ctx) => ({ response, ctx }), options).pipe(
+        Effect.flatMap(
+          ({ response, ctx }): Effect.Effect<Download, ClientError> =>
+            Effect.gen(function* () {
+              const length = Number(response.headers["content-length"])
+              const stalled = timeoutError(settings, ctx)
+              const elapsed = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) - startedAt
+              const remaining = Math.max(1, Duration.toMillis(settings.downloadTotal) - elapsed)
+              let state: "waiting" | "started" | "done" = "waiting"
+              settings.openDownloads.count++
+              const settle = () => {
+                if (state !== "done") {
+                  state = "done"
+                  settings.openDownloads.count--
+                }
               }
-            }
-            const body = response.stream.pipe(
-              Stream.mapError((e): ClientError => transportError(settings, ctx, endpoint.url, e)),
-              // Per chunk: a large PAdES on a slow line may take long, a stalled one must not hang forever.
-              Stream.timeoutOrElse({ duration: settings.downloadTimeout, orElse: () => Stream.fail(stalled) }),
-              Stream.interruptWhen(
-                Effect.sleep(Duration.millis(remaining)).pipe(
-                  Effect.andThen(
-                    Effect.fail(
-                      new TransportError({
-                        ...ctx,
-                        reason: "Timeout",
-                        hint: "The download did not finish within timeouts.downloadTotal: raise it for very slow lines, or check the network path.",
-                        code: undefined,
-                      }),
+              const body = Stream.fromAsyncIterable(
+                { [Symbol.asyncIterator]: () => response.chunks()[Symbol.asyncIterator]() },
+                (e): ClientError => transportError(settings, ctx, endpoint.url, e),
+              ).pipe(
+                // Per chunk: a large PAdES on a slow line may take long, a stalled one must not hang forever.
+                Stream.timeoutOrElse({ duration: settings.downloadTimeout, orElse: () => Stream.fail(stalled) }),
+                Stream.interruptWhen(
+                  Effect.sleep(Duration.millis(remaining)).pipe(
+                    Effect.andThen(
+                      Effect.fail(
+                        new TransportError({
+                          ...ctx,
+                          reason: "Timeout",
+                          hint: "The download did not finish within timeouts.downloadTotal: raise it for very slow lines, or check the network path.",
+                          code: undefined,
+                        }),
+                      ),
                     ),
                   ),
                 ),
-              ),
-              Stream.ensuring(Effect.sync(settle)),
-            )
-            // A stream handed out and never started keeps its connection: cancel it after the download timeout.
-            yield* Effect.sleep(settings.downloadTimeout).pipe(
-              Effect.andThen(
-                Effect.suspend(() => {
-                  if (state !== "waiting") return Effect.void
-                  settle()
-                  // Reading one chunk and stopping cancels the body, which gives the connection back.
-                  return Stream.runHead(response.stream).pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
+                Stream.ensuring(Effect.sync(settle)),
+              )
+              // A stream handed out and never started keeps its connection: cancel it after the download timeout.
+              yield* Effect.sleep(settings.downloadTimeout).pipe(
+                Effect.andThen(
+                  Effect.suspend(() => {
+                    if (state !== "waiting") return Effect.void
+                    settle()
+                    response.discard()
+                    return Effect.void
+                  }),
+                ),
+                Effect.forkDetach,
+              )
+              return {
+                stream: Stream.suspend(() => {
+                  if (state === "done") {
+                    return Stream.fail<ClientError>(
+                      new TransportError({
+                        ...ctx,
+                        reason: "Aborted",
+                        hint: "The download stream was not read within the download timeout after it was handed out, so its connection was released: read it promptly.",
+                        code: undefined,
+                      }),
+                    )
+                  }
+                  state = "started"
+                  return body
                 }),
-              ),
-              Effect.forkDetach,
-            )
-            return {
-              stream: Stream.suspend(() => {
-                if (state === "done") {
-                  return Stream.fail<ClientError>(
-                    new TransportError({
-                      ...ctx,
-                      reason: "Aborted",
-                      hint: "The download stream was not read within the download timeout after it was handed out, so its connection was released: read it promptly.",
-                      code: undefined,
-                    }),
-                  )
-                }
-                state = "started"
-                return body
-              }),
-              contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
-              contentType: response.headers["content-type"],
-            }
-          }),
-        options,
+                contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+                contentType: response.headers["content-type"],
+              }
+            }),
+        ),
       ),
     ),
   )

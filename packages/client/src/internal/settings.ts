@@ -5,7 +5,9 @@ import { Context, Duration, Effect } from "effect"
 import { HttpClient } from "effect/http"
 import type * as ClientOptions from "../ClientOptions.js"
 import type * as Environment from "../Environment.js"
+import * as Exchange from "../Exchange.js"
 import * as RateLimiter from "../RateLimiter.js"
+import * as Lane from "./lane.js"
 import { userAgent } from "./userAgent.js"
 
 const DEFAULT_API_TIMEOUT = Duration.seconds(30)
@@ -26,6 +28,8 @@ export interface Settings {
   /** Span name prefix: `DirectClient`, `PortalClient`, `ArchiveClient`. */
   readonly name: string
   readonly http: HttpClient.HttpClient
+  /** How requests go out: the adapter's lean lane when the `HttpClient` given carries one, else `http` itself. */
+  readonly lane: Lane.Lane
   readonly environment: Environment.Environment
   readonly apiRoot: string
   readonly userAgent: string
@@ -66,7 +70,8 @@ export const makeSettings = (
     // was built, so a layer stack works the same in Effect code and in the Promise API's runtime.
     const built = yield* Effect.context<never>()
     const propagate = options.propagateTraceHeaders === true
-    const http = (yield* HttpClient.HttpClient).pipe(
+    const given = yield* HttpClient.HttpClient
+    const http = given.pipe(
       HttpClient.transformResponse(
         Effect.updateContext((input: Context.Context<never>) =>
           Context.add(
@@ -80,6 +85,7 @@ export const makeSettings = (
         ),
       ),
     )
+    const exchange = Exchange.fromHttpClient(given)
     const apiRoot = options.environment.apiRoot.replace(/\/+$/, "")
     const rootOrigin = originOf(apiRoot)
     const origins = new Set<string>()
@@ -93,6 +99,7 @@ export const makeSettings = (
     return {
       name,
       http,
+      lane: exchange === undefined ? Lane.http(http) : Lane.lean(exchange, propagate),
       environment: options.environment,
       apiRoot,
       userAgent: userAgent(options.userAgentSuffix),
