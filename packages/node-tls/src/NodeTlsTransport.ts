@@ -10,10 +10,11 @@
  */
 import { createPrivateKey, type X509Certificate } from "node:crypto"
 import type { ConnectionOptions } from "node:tls"
-import { Environment, TrustAnchors } from "@signering/client"
+import { Environment, Exchange, TrustAnchors } from "@signering/client"
 import { Clock, Config, Data, Duration, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import { HttpClient, HttpClientError } from "effect/http"
 import { Agent, type Dispatcher, ProxyAgent } from "undici"
+import * as LeanExchange from "./internal/exchange.js"
 import { toTransportFailure } from "./internal/failure.js"
 import { loadCertificates, PemProblem } from "./internal/pem.js"
 import { UndiciResponse } from "./internal/undiciResponse.js"
@@ -428,6 +429,10 @@ type RequestBody = Exclude<Dispatcher.DispatchOptions["body"], undefined> | Asyn
  * @since 0.1.0
  */
 export const make = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  // The clients of `@signering/client` use the lean lane over the same dispatcher; other code gets effect's client.
+  Exchange.attach(httpClient(dispatcher), LeanExchange.make(dispatcher))
+
+const httpClient = (dispatcher: Dispatcher): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) => {
     const send = (body: RequestBody) =>
       Effect.map(
