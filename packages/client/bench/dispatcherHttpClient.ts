@@ -7,6 +7,8 @@ import { Effect, Inspectable, Option, Stream } from "effect"
 import { Cookies, Headers, HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "effect/http"
 import { pipeArguments } from "effect/Pipeable"
 import type { Dispatcher } from "undici"
+import * as NodeTlsExchange from "../../node-tls/src/internal/exchange.js"
+import * as Exchange from "../src/Exchange.js"
 
 const decoder = new TextDecoder()
 
@@ -68,7 +70,15 @@ class DispatcherResponse extends Inspectable.Class implements HttpClientResponse
   }
 }
 
-export const dispatcherHttpClient = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+/**
+ * With `lane` (the default), the `HttpClient` carries `@signering/node-tls`'s lean lane over the same dispatcher, as
+ * `NodeTlsTransport.make` does (its very module, imported by path: node-tls depends on this package, so it cannot be
+ * a dependency here). Without it, the client goes through effect's `HttpClient` (the generic lane).
+ */
+export const dispatcherHttpClient = (dispatcher: Dispatcher, lane = true): HttpClient.HttpClient =>
+  lane ? Exchange.attach(bareHttpClient(dispatcher), NodeTlsExchange.make(dispatcher)) : bareHttpClient(dispatcher)
+
+const bareHttpClient = (dispatcher: Dispatcher): HttpClient.HttpClient =>
   HttpClient.make((request, url, signal) =>
     Effect.tryPromise({
       try: () =>
