@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
-import { Duration, Effect, Stream } from "effect"
+import { Duration, Effect, LogLevel, References, Stream } from "effect"
 import {
   type ClientError,
   RefusedUrl,
@@ -178,12 +178,14 @@ const run = <A>(
           }),
       ),
     )
-  return Effect.suspend(() => {
+  return Effect.withFiber((fiber) => {
     const started = performance.now()
     return attempts(0).pipe(
       Effect.onExit((exit) => {
         const durationMs = Math.round(performance.now() - started)
         if (exit._tag === "Success") {
+          // Debug is below the default minimum level: the line and its annotations are not even built then.
+          if (LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) return Effect.void
           return Effect.logDebug(`signering ${endpoint.operation} ok`).pipe(
             Effect.annotateLogs({ ...annotations, durationMs }),
           )
