@@ -50,6 +50,13 @@ export interface RateLimiter {
    * in the connection pool, or delayed by a handshake, still reaches the service before its answer comes back.
    */
   readonly around?: <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * The synchronous fast path of `around` (optional): when a request may start at `now` without waiting, takes its
+   * place and returns the function to call once with the time it was answered (or gave up); otherwise returns
+   * `undefined` and changes nothing, and the caller goes through `around`. Below the limit this is what every
+   * request pays, so it is kept out of the effect runtime.
+   */
+  readonly enter?: (organizationNumber: string, now: number) => ((answeredAt: number) => void) | undefined
 }
 
 /**
@@ -179,45 +186,63 @@ export const make = (options: Options = {}): RateLimiter => {
     const due = end + ANSWERED_WINDOW_MS - now
     return due > 0 ? Effect.andThen(Effect.sleep(Duration.millis(due)), request) : request
   }
+  const ringOf = (organizationNumber: string): Ring => {
+    let ring = rings.get(organizationNumber)
+    if (ring === undefined) {
+      if (rings.size >= SWEEP_AT) rings.clear() // idle organizations: their windows have long passed
+      ring = { ends: [], seqs: [], next: 0, seq: 0, waiting: new Map() }
+      rings.set(organizationNumber, ring)
+    }
+    return ring
+  }
+  /** Takes the next place; what it held before (end and sequence number), if anything. */
+  const takePlace = (r: Ring) => {
+    const mine = r.seq++
+    if (r.ends.length < limit) {
+      r.ends.push(Number.NaN)
+      r.seqs.push(mine)
+      return { mine, place: r.ends.length - 1, previousEnd: undefined, previousSeq: -1 }
+    }
+    const place = r.next
+    r.next = (r.next + 1) % limit
+    const previousEnd = r.ends[place]
+    const previousSeq = r.seqs[place] as number
+    r.ends[place] = Number.NaN
+    r.seqs[place] = mine
+    return { mine, place, previousEnd, previousSeq }
+  }
+  const release = (r: Ring, place: number, mine: number, answered: number) => {
+    if (r.seqs[place] === mine) r.ends[place] = answered
+    else {
+      // A later request took this place while this one was out, and waits for its answer.
+      const waiter = r.waiting.get(mine)
+      if (waiter !== undefined) {
+        r.waiting.delete(mine)
+        Deferred.doneUnsafe(waiter, Exit.succeed(answered))
+      }
+    }
+  }
+  const enter = (organizationNumber: string, now: number): ((answeredAt: number) => void) | undefined => {
+    const r = ringOf(organizationNumber)
+    if (r.ends.length >= limit) {
+      const end = r.ends[r.next] as number
+      if (Number.isNaN(end) || end + ANSWERED_WINDOW_MS > now) return undefined
+    }
+    const { mine, place } = takePlace(r)
+    let released = false
+    return (answeredAt) => {
+      if (released) return
+      released = true
+      release(r, place, mine, answeredAt)
+    }
+  }
   const around = <A, E, R>(organizationNumber: string, request: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.clockWith((clock) => {
         const now = clock.currentTimeMillisUnsafe()
-        let ring = rings.get(organizationNumber)
-        if (ring === undefined) {
-          if (rings.size >= SWEEP_AT) rings.clear() // idle organizations: their windows have long passed
-          ring = { ends: [], seqs: [], next: 0, seq: 0, waiting: new Map() }
-          rings.set(organizationNumber, ring)
-        }
-        const r = ring
-        const mine = r.seq++
-        let place: number
-        let previousEnd: number | undefined
-        let previousSeq = -1
-        if (r.ends.length < limit) {
-          place = r.ends.length
-          r.ends.push(Number.NaN)
-          r.seqs.push(mine)
-        } else {
-          place = r.next
-          r.next = (r.next + 1) % limit
-          previousEnd = r.ends[place]
-          previousSeq = r.seqs[place] as number
-          r.ends[place] = Number.NaN
-          r.seqs[place] = mine
-        }
-        const settle = Effect.sync(() => {
-          const answered = clock.currentTimeMillisUnsafe()
-          if (r.seqs[place] === mine) r.ends[place] = answered
-          else {
-            // A later request took this place while this one was out, and waits for its answer.
-            const waiter = r.waiting.get(mine)
-            if (waiter !== undefined) {
-              r.waiting.delete(mine)
-              Deferred.doneUnsafe(waiter, Exit.succeed(answered))
-            }
-          }
-        })
+        const r = ringOf(organizationNumber)
+        const { mine, place, previousEnd, previousSeq } = takePlace(r)
+        const settle = Effect.sync(() => release(r, place, mine, clock.currentTimeMillisUnsafe()))
         let inTurn: Effect.Effect<A, E, R>
         if (previousEnd === undefined) inTurn = request
         else if (!Number.isNaN(previousEnd)) inTurn = after(previousEnd, now, request)
@@ -239,6 +264,7 @@ export const make = (options: Options = {}): RateLimiter => {
         return wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
       }),
     around,
+    enter,
   }
 }
 

@@ -121,6 +121,35 @@ describe("RateLimiter.make", () => {
     }),
   )
 
+  it.effect("enter: a place when none must wait, nothing taken when one must, and around keeps the same ring", () =>
+    Effect.gen(function* () {
+      const limiter = RateLimiter.make({ requestsPerSecond: 2 })
+      const enter = limiter.enter!
+      const t0 = yield* Clock.currentTimeMillis
+      const first = enter("123456785", t0)
+      const second = enter("123456785", t0)
+      expect(first).toBeTypeOf("function")
+      expect(second).toBeTypeOf("function")
+      // Both places are out: a third must wait, and asking takes nothing.
+      expect(enter("123456785", t0)).toBeUndefined()
+      expect(enter("123456785", t0 + 5_000)).toBeUndefined()
+      // Another organization has its own ring.
+      expect(enter("987654321", t0)).toBeTypeOf("function")
+      first!(t0 + 500)
+      first!(t0 + 9_000) // a second call changes nothing
+      // A second (and 20 ms) after the first answer, not before.
+      expect(enter("123456785", t0 + 1519)).toBeUndefined()
+      // around takes the next place, the first's, and starts a second (and 20 ms) after that answer.
+      const next = yield* Effect.forkChild(limiter.around!("123456785", Clock.currentTimeMillis))
+      yield* TestClock.adjust("1 second")
+      second!(t0 + 1000)
+      yield* TestClock.adjust("3 seconds")
+      expect((yield* Fiber.join(next)) - t0).toBe(1520)
+      const late = yield* Clock.currentTimeMillis
+      expect(enter("123456785", late)).toBeTypeOf("function")
+    }),
+  )
+
   it("refuses bad options with the field and the limit", () => {
     expect(() => RateLimiter.make({ requestsPerSecond: 0 })).toThrow(
       "Invalid rate limiter option requestsPerSecond: must be an integer from 1 to 100000, got 0",

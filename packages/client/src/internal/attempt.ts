@@ -68,8 +68,15 @@ const watchClock = (
   ).pipe(Effect.annotateLogs({ ...annotations, clockOffsetMs: offset }))
 }
 
-/** Runs one attempt. Interrupting it aborts the exchange. */
-export const run = <A>(settings: Settings, spec: Attempt<A>): Effect.Effect<A, ClientError> =>
+/**
+ * Runs one attempt. Interrupting it aborts the exchange. `release` (a rate limiter's place, see
+ * `RateLimiter.enter`) is given the time the attempt ended, however it ended.
+ */
+export const run = <A>(
+  settings: Settings,
+  spec: Attempt<A>,
+  release?: (answeredAt: number) => void,
+): Effect.Effect<A, ClientError> =>
   Effect.withFiber((fiber) => {
     const clock = fiber.getRef(Clock.Clock)
     const context = fiber.context
@@ -114,10 +121,12 @@ export const run = <A>(settings: Settings, spec: Attempt<A>): Effect.Effect<A, C
       go().then(
         (value) => {
           clearTimeout(timer)
+          release?.(clock.currentTimeMillisUnsafe())
           resume(warning === undefined ? Effect.succeed(value) : Effect.as(warning, value))
         },
         (error: unknown) => {
           clearTimeout(timer)
+          release?.(clock.currentTimeMillisUnsafe())
           // Everything `go` throws is already a ClientError; a timer that fired meanwhile decides what it was.
           const mapped = timedOut ? timeoutError(settings, ctx) : (error as ClientError)
           resume(warning === undefined ? Effect.fail(mapped) : Effect.andThen(warning, Effect.fail(mapped)))
@@ -126,6 +135,7 @@ export const run = <A>(settings: Settings, spec: Attempt<A>): Effect.Effect<A, C
       return Effect.sync(() => {
         clearTimeout(timer)
         call?.abort()
+        release?.(clock.currentTimeMillisUnsafe())
       })
     })
   })

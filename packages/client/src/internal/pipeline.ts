@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
-import { Duration, Effect, LogLevel, References, Stream } from "effect"
+import { Clock, Duration, Effect, LogLevel, References, Stream } from "effect"
 import {
   type ClientError,
   RefusedUrl,
@@ -141,7 +141,7 @@ const run = <A>(
   const organization =
     endpoint.organizationNumber ?? settings.defaultOrganization ?? organizationInPath(settings, endpoint.url)
   const limiter = settings.rateLimiter
-  const once = Attempt.run(settings, {
+  const spec: Attempt.Attempt<A> = {
     endpoint,
     request: { method: endpoint.method, url: endpoint.url, headers, body: endpoint.body?.bytes },
     ctx,
@@ -149,14 +149,24 @@ const run = <A>(
     refine,
     annotations,
     read,
-  })
-  // Paced by answers when the limiter can (`around`), else by departures (`take`).
-  const attempt =
+  }
+  const once = Attempt.run(settings, spec)
+  // Paced by answers when the limiter can (`around`), else by departures (`take`); below the limit through its
+  // synchronous `enter`, which keeps pacing out of the effect runtime.
+  const slow =
     limiter === undefined || organization === undefined
       ? once
       : limiter.around !== undefined
         ? limiter.around(organization, once)
         : limiter.take(organization).pipe(Effect.andThen(once))
+  const enter = limiter?.enter
+  const attempt =
+    enter === undefined || organization === undefined
+      ? slow
+      : Effect.withFiber((fiber) => {
+          const release = enter(organization, fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
+          return release === undefined ? slow : Attempt.run(settings, spec, release)
+        })
   // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
   // A 429 without a poll time on a safe request is waited out until the block ends.
   const attempts = (n: number): Effect.Effect<A, ClientError> =>
