@@ -34,12 +34,17 @@ export interface Gate {
   /** Per job, the newest status handed over, handled and outstanding (see `pollingJobs.ts`). */
   readonly tracks: JobTracks<unknown>
   /**
-   * Epoch milliseconds until which a poll answer lost in transit may still be delivered at the service (the time it
-   * was lost plus the re-queue delay): confirmations of `IN_PROGRESS` changes wait until then (see `pollingJobs.ts`).
+   * 0, or the epoch milliseconds by which the change of a poll answer lost in transit must have been due again (the
+   * time it was lost plus the re-queue delay and a margin). While it is set, confirmations of `IN_PROGRESS` changes
+   * are held: the service puts a due change back on the queue only when the queue is polled, so the clock alone
+   * proves nothing. A poll that started at or after that time and came back empty clears it (see `pollingLoop.ts`).
    */
   suspectUntil: number
-  /** Confirmations of `IN_PROGRESS` changes held back until `suspectUntil` (bounded; the rest come back). */
-  readonly deferred: Array<unknown>
+  /**
+   * Confirmations held while `suspectUntil` is set, by confirmation URL (a re-delivery replaces its entry). Bounded:
+   * what does not fit is not confirmed and comes back after the re-queue delay.
+   */
+  readonly deferred: Map<string, unknown>
 }
 
 const gates = new Map<string, Gate>()
@@ -65,7 +70,7 @@ export const gateFor = (key: string): Gate => {
       lines: new Map(),
       tracks: new JobTracks(MAX_TRACKED_JOBS),
       suspectUntil: 0,
-      deferred: [],
+      deferred: new Map(),
     }
     gates.set(key, gate)
   }

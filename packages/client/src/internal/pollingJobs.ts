@@ -23,10 +23,10 @@
  *
  * What no client can see (documented in the README): a poll answer lost in transit (a cut connection after the
  * service took the change off the queue) leaves a change delivered that no worker knows of; the worker holds back
- * confirmations of `IN_PROGRESS` changes until such a change must have been re-queued (see `Gate.suspectUntil`);
- * a final change is always safe to confirm, nothing is newer than it. Across processes the worker cannot see the
- * other processes' lines: run one process per queue when the worst case matters, and use `JobStatusOrder` in the
- * store.
+ * confirmations of `IN_PROGRESS` changes until a poll sent after that change was due again comes back empty (the
+ * service re-queues it only when the queue is polled; see `Gate.suspectUntil`); a final change is always safe to
+ * confirm, nothing is newer than it. Across processes the worker cannot see the other processes' lines: run one
+ * process per queue when the worst case matters, and use `JobStatusOrder` in the store.
  *
  * Memory: at most `maxJobs` jobs per queue are remembered (least recently seen forgotten first).
  */

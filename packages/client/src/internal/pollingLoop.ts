@@ -20,7 +20,7 @@ const TOO_MANY_FLOOR_MS = 1000
 const TOO_MANY_FLOOR_CAP_MS = 60_000
 /** The floor after "no changes", whatever the header says (a header already past by the local clock). */
 const EMPTY_FLOOR_MS = 1000
-/** Deferred confirmations kept at most; the rest come back after the re-queue delay. */
+/** Held confirmations kept at most; the rest come back after the re-queue delay. */
 const MAX_DEFERRED = 10_000
 
 /** Signer statuses without the signers (they may be personal identification numbers). */
@@ -28,6 +28,10 @@ const signerSummary = (status: Polled) =>
   comparable(status)
     .signers.map((s) => s.status)
     .join(",")
+
+/** A held confirmation's identity: its URL (a re-delivery of the change, or a per-job URL, replaces the entry). */
+const heldId = (status: Polled) =>
+  status.confirmationUrl ?? `${status.signatureJobId}\u0000${status.status}\u0000${signerSummary(status)}`
 
 /**
  * Whether a failed poll may have taken a change off the queue that never reached us: the request may have reached the
@@ -148,6 +152,7 @@ export const loop = <S extends Polled, E, R>(
       Effect.gen(function* () {
         // An attempt cut short and retried may have taken a change off the queue, though the poll then succeeded.
         let lostOnRetry = false
+        const started = yield* Clock.currentTimeMillis
         const answer = yield* Effect.exit(
           source.getStatusChange(settings.sender).pipe(
             Effect.provideService(OnPollRetry, (error) => {
@@ -174,6 +179,11 @@ export const loop = <S extends Polled, E, R>(
           gate.failures = 0
           gate.tooEager = 0
           gate.tooMany = 0
+          // The service puts a due change back on the queue when the queue is polled: an empty answer to a poll sent
+          // after the lost change was due means it was delivered again (to us, or to another process), never that a
+          // confirmation can still settle it unseen. A change in the answer proves nothing (the lost one may be next).
+          if (answer.value._tag === "NoChanges" && gate.suspectUntil !== 0 && started >= gate.suspectUntil)
+            gate.suspectUntil = 0
           if (answer.value._tag === "StatusChange") {
             // Taken in poll order, while no other worker can poll: the job's handlings run in the order of the queue.
             const key = String(answer.value.status.signatureJobId)
@@ -211,8 +221,10 @@ export const loop = <S extends Polled, E, R>(
   })
 
   /**
-   * A poll answer may have been lost at `now`: confirmations of `IN_PROGRESS` changes wait until the change it carried
-   * must have been re-queued (the re-queue delay plus a tenth of it, up to 30 s).
+   * A poll answer may have been lost at `now`: confirmations of `IN_PROGRESS` changes are held until a poll sent after
+   * the change it carried was due again (the re-queue delay plus a tenth of it, up to 30 s, for the clocks) comes back
+   * empty. Not the time alone: the change is still delivered, and settled by a confirmation, until the queue is polled
+   * (production's empty queue can wait 10 minutes for that poll).
    */
   const suspectLostAnswer = (now: number) => {
     const margin = Math.min(30_000, settings.requeueDelayMs / 10)
@@ -269,13 +281,13 @@ export const loop = <S extends Polled, E, R>(
           if (!p.stale) yield* logChange(p.status, "handled; not confirmed while a newer change is unhandled")
         return
       }
-      const now = yield* Clock.currentTimeMillis
       const ordered = [...pending].sort((a, b) => JobStatusOrder.compare(comparable(b.status), comparable(a.status)))
       for (const p of ordered) {
         const status = p.status
-        if (!JobStatusOrder.isFinal(status.status) && now < gate.suspectUntil) {
+        if (!JobStatusOrder.isFinal(status.status) && gate.suspectUntil !== 0) {
           yield* count(metrics.heldConfirmations, attributes)
-          if (gate.deferred.length < MAX_DEFERRED) gate.deferred.push(status)
+          const id = heldId(status)
+          if (gate.deferred.has(id) || gate.deferred.size < MAX_DEFERRED) gate.deferred.set(id, status)
           yield* logChange(status, `${what(p)}; confirmation deferred while a lost poll answer may be delivered`)
           continue
         }
@@ -292,15 +304,18 @@ export const loop = <S extends Polled, E, R>(
       }
     })
 
-  /** Sends the deferred confirmations once no lost answer can still be delivered (jobs without a line now). */
+  /**
+   * Sends the held confirmations once no lost answer can still be delivered (jobs without a line now). Decided under
+   * the exchange: no poll is out, so none can have lost an answer since the suspicion was cleared.
+   */
   const flushDeferred = Effect.gen(function* () {
-    if (gate.deferred.length === 0) return
-    const now = yield* Clock.currentTimeMillis
-    if (now < gate.suspectUntil) return
+    if (gate.deferred.size === 0 || gate.suspectUntil !== 0) return
     yield* Semaphore.withPermit(
       gate.exchange,
       Effect.gen(function* () {
-        const due = gate.deferred.splice(0, gate.deferred.length) as Array<S>
+        if (gate.suspectUntil !== 0) return
+        const due = [...gate.deferred.values()] as Array<S>
+        gate.deferred.clear()
         for (const status of due) {
           const key = String(status.signatureJobId)
           const track = gate.tracks.get(key) as Track<S>

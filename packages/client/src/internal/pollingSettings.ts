@@ -49,7 +49,8 @@ export interface CommonOptions {
   readonly maxWait?: Duration.Input | undefined
   /**
    * The service's re-queue delay for unconfirmed changes (10 minutes, PROTOCOL.md §7). After a poll answer was lost in
-   * transit, confirmations of `IN_PROGRESS` changes wait this long (see the README: polling guarantees).
+   * transit, confirmations of `IN_PROGRESS` changes are held until a poll sent at least this long after (plus a tenth)
+   * comes back empty (see the README: polling guarantees).
    */
   readonly requeueDelay?: Duration.Input | undefined
 }
