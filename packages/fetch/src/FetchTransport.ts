@@ -12,10 +12,11 @@
  *
  * @since 0.1.0
  */
-import { Environment, ServerIdentityError } from "@signering/client"
+import { Environment, Exchange, ServerIdentityError } from "@signering/client"
 import { OrganizationNumber } from "@signering/protocol"
 import { Data, Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
+import * as LeanExchange from "./internal/exchange.js"
 import { mapFailure } from "./internal/failure.js"
 import { currentRuntime, type Runtime } from "./internal/runtime.js"
 
@@ -104,7 +105,17 @@ const httpLayer = (options: Options): Layer.Layer<HttpClient.HttpClient> =>
     // Failures leave as the client port's TransportFailure: this adapter maps its runtime's codes.
     Layer.effect(
       HttpClient.HttpClient,
-      Effect.map(HttpClient.HttpClient, (client) => HttpClient.transformResponse(client, Effect.mapError(mapFailure))),
+      Effect.gen(function* () {
+        const client = yield* HttpClient.HttpClient
+        const fetch = yield* FetchHttpClient.Fetch
+        const init = yield* FetchHttpClient.RequestInit
+        // The clients of `@signering/client` take the lean lane over the same fetch and RequestInit; other code
+        // gets effect's fetch client.
+        return Exchange.attach(
+          HttpClient.transformResponse(client, Effect.mapError(mapFailure)),
+          LeanExchange.make(fetch, init),
+        )
+      }),
     ).pipe(Layer.provide(FetchHttpClient.layer)),
     Layer.mergeAll(
       Layer.sync(FetchHttpClient.Fetch, () => (options.fetch ?? globalThis.fetch) as typeof globalThis.fetch),

@@ -7,7 +7,7 @@ import { TransportFailure } from "@signering/client"
 import { HttpClientError } from "effect/http"
 
 /** The codes of Node's fetch (undici) that change what a failure means for a retry. */
-const nodeFetchCodes: TransportFailure.AdapterCodes = {
+export const nodeFetchCodes: TransportFailure.AdapterCodes = {
   connect: ["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_CONNECT"],
   closed: ["UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"],
   aborted: ["UND_ERR_ABORTED", "UND_ERR_DESTROYED"],
