@@ -126,9 +126,9 @@ describe("the lean lane over fetch", () => {
       HttpClient.HttpClient.pipe(
         Effect.provide(
           FetchTransport.layer({
-            fetch: (input: string, init?: object) => {
+            fetch: (input: string | URL, init?: object) => {
               seen.push((init as { redirect?: unknown }).redirect)
-              return fetchVia(input, init)
+              return fetchVia(String(input), init)
             },
             requestInit: { redirect: "manual" },
           }),
