@@ -452,8 +452,7 @@ vs \`rateLimiter: false\`): ${(pacingCost * 100).toFixed(1)} % of the throughput
 ${ratioOf(separate, "httpClient", "rawRequest").toFixed(3)}×; client / (HttpClient + request building + decoding):
 ${ratioOf(separate, "viaDispatcher", "httpDecode").toFixed(3)}×. Client over fetch / raw fetch:
 ${ratioOf(separate, "viaFetch", "rawFetch").toFixed(3)}×. The client spends about ${fmt(cpuExtra)} µs more CPU per create
-than raw undici (request XML, multipart body, effect's HttpClient with its span and trace headers, timeout, span and log
-line, XML decoding of the answer).
+than raw undici posting prebuilt bytes (request XML, multipart body, decoding the answer, span, timer, pacing).
 
 ## Server in the same process (stricter: the client's CPU is taken from the server's)
 
@@ -466,26 +465,23 @@ ${ratioOf(inProcess, "viaFetch", "rawFetch").toFixed(3)}×.
 ## Reading these numbers
 
 This machine has two cores shared with other work (load average above), so single rounds swing by a factor of 2–4;
-the in-process set-up, where client and server share one event loop, is the noisiest and can even show the client
-ahead. The steadiest figure is the CPU this process spends per create with the server in its own process: the
-difference between raw undici and effect's \`HttpClient\` alone is the cost of the transport port every Effect client
-pays (request/response objects, fibers, the HttpClient span and trace headers); the difference between that and the
-client is the client's own work. \`bench/overhead.ts\` measures the client's own work per create against an in-memory
-\`HttpClient\` (no sockets): when this was written, about 105 µs per create on top of the bare \`HttpClient\` call, of which
-about 50 µs is decoding the XML answer and the rest the request XML, multipart body, timeout, retry guard, span and log
-line. The sequential table above is the cleaner split with real sockets: effect's \`HttpClient\` (the transport port)
-and the client's own wrappers each add CPU on top of raw undici. What was cut (A/B of the client against a copy of
-itself over an in-memory \`HttpClient\`, CPU per create, December 2026): reading a body of declared length whole
-instead of through an Effect \`Stream\` (500 → 316 µs, the one large item), then the timeout's race without its
-Option round trip and log annotations on the client's own lines instead of around the request (about 3 % more).
-What is left, measured the same way: the per-attempt timeout (a race of two fibers) about 40 µs, span and log line
-about 25 µs, pacing by answers (\`RateLimiter.around\`) about 15 µs; with real sockets the transport port (effect's
-\`HttpClient\` over undici's dispatcher: abort signal, span, response wrapper) costs more than the client itself, see the
-sequential table. In this run the goal of 0.9× raw undici is ${verdict(sepRatio)} with
-the server in its own process (${sepRatio.toFixed(2)}×) and ${verdict(inRatio)} when client and server share one event loop
-(${inRatio.toFixed(2)}×); one create at a time the client reaches ${(ab[0]!.wall / ab[3]!.wall).toFixed(2)}×. With a fast
-local server the fixed per-request cost of an Effect HttpClient plus XML decoding is a visible share of each create;
-against the real service, whose answers take tens of milliseconds, it is not.
+the order of the paths is shuffled every round (and every request in the sequential table), because a path run right
+after another one pays for the caches that one left cold (up to 40 µs per create here), which a fixed order charges to
+the same path every time. The steadiest figures are the sequential table and the CPU this process spends per create
+with the server in its own process.
+
+What the client does per create on top of raw undici: the request XML and multipart body (the raw path here posts
+prebuilt bytes, except in the sequential table), decoding and validating the answer (about 8 µs of CPU alone), its
+span, the per-attempt timer, pacing and one log line (not built below its level). What it no longer does: effect's
+\`HttpClient\` machinery per request. Both transports attach a lean lane (\`Exchange\`) to the \`HttpClient\` they provide,
+and the clients send through it; the row "without the lane" is the same client through effect's \`HttpClient\` over the
+same dispatcher, and shows what the lane saves. The lane over undici's dispatcher uses its own dispatch handler (no
+body stream, no async resource, no abort-signal listener), which is why the client's transport work is below raw
+undici's \`request\`. Each attempt is one effect step (a callback with plain promise code: send, check, read, decode)
+under a timer that aborts the exchange, instead of a race of two fibers; pacing below the limit is a synchronous turn
+of the limiter (\`RateLimiter.enter\`). In this run the goal of 0.9× raw undici is ${verdict(sepRatio)} with the server in
+its own process (${sepRatio.toFixed(2)}×), ${verdict(inRatio)} when client and server share one event loop (${inRatio.toFixed(2)}×), and
+${verdict(seqRatio)} one create at a time (${seqRatio.toFixed(2)}×).
 
 ## Bundle building (not part of the runs above)
 
