@@ -195,17 +195,26 @@ export const randomBoundary = (): string => `signering-ts-${processPrefix}${(cou
  * @since 0.1.0
  */
 export const jobMultipart = (xml: string | Uint8Array, zip: Uint8Array, boundary = randomBoundary()): Body => {
-  const xmlBytes = typeof xml === "string" ? encoder.encode(xml) : xml
-  const head1 = encoder.encode(`--${boundary}\r\nContent-Type: application/xml\r\n\r\n`)
-  const head2 = encoder.encode(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n`)
-  const tail = encoder.encode(`\r\n--${boundary}--\r\n`)
-  const bytes = new Uint8Array(head1.length + xmlBytes.length + head2.length + zip.length + tail.length)
-  let at = 0
-  for (const part of [head1, xmlBytes, head2, zip, tail]) {
-    bytes.set(part, at)
-    at += part.length
+  const head1 = `--${boundary}\r\nContent-Type: application/xml\r\n\r\n`
+  const head2 = `\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\n\r\n`
+  const tail = `\r\n--${boundary}--\r\n`
+  // Every create builds this: the text parts are encoded straight into the body (one allocation, no copies), which
+  // has room for the worst case of UTF-8 (3 bytes per UTF-16 unit) and is handed out trimmed.
+  const text = typeof xml === "string" ? head1 + xml + head2 : undefined
+  const room = text === undefined ? head1.length + xml.length + head2.length : text.length * 3
+  const bytes = new Uint8Array(room + zip.length + tail.length)
+  let at: number
+  if (text !== undefined) at = encoder.encodeInto(text, bytes).written
+  else {
+    at = encoder.encodeInto(head1, bytes).written
+    bytes.set(xml as Uint8Array, at)
+    at += xml.length
+    at += encoder.encodeInto(head2, bytes.subarray(at)).written
   }
-  return { contentType: `multipart/mixed; boundary=${boundary}`, bytes }
+  bytes.set(zip, at)
+  at += zip.length
+  at += encoder.encodeInto(tail, bytes.subarray(at)).written
+  return { contentType: `multipart/mixed; boundary=${boundary}`, bytes: bytes.subarray(0, at) }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Redacted } from "effect"
+import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as ArchiveEndpoint from "../src/ArchiveEndpoint.js"
 import * as DirectEndpoint from "../src/DirectEndpoint.js"
@@ -47,6 +48,31 @@ describe("Endpoint.jobMultipart", () => {
       "--B\r\nContent-Type: application/xml\r\n\r\n<x/>\r\n--B\r\nContent-Type: application/octet-stream\r\n\r\n\u0001\u0002\u0003\r\n--B--\r\n",
     )
     expect(Endpoint.randomBoundary()).not.toBe(Endpoint.randomBoundary())
+  })
+
+  it("is byte for byte the parts one after the other, for any text (non-ASCII, surrogate pairs) and either XML form", () => {
+    const concat = (...parts: Array<Uint8Array>) => {
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+      let at = 0
+      for (const p of parts) {
+        out.set(p, at)
+        at += p.length
+      }
+      return out
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.uint8Array({ maxLength: 300 }), (xml, zip) => {
+        const expected = concat(
+          utf8(
+            `--B\r\nContent-Type: application/xml\r\n\r\n${xml}\r\n--B\r\nContent-Type: application/octet-stream\r\n\r\n`,
+          ),
+          zip,
+          utf8("\r\n--B--\r\n"),
+        )
+        expect(Endpoint.jobMultipart(xml, zip, "B").bytes).toEqual(expected)
+        expect(Endpoint.jobMultipart(utf8(xml), zip, "B").bytes).toEqual(expected)
+      }),
+    )
   })
 })
 
