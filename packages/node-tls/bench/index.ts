@@ -15,7 +15,7 @@ import { cpus } from "node:os"
 import { DirectClient, Environment, RateLimiter } from "@signering/client"
 import { DirectJob, DirectXml, DocumentBundle, Keystore } from "@signering/protocol"
 import { Simulator } from "@signering/simulator"
-import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { Agent, request } from "undici"
 import { NodeTlsTransport } from "../src/index.js"
@@ -139,13 +139,10 @@ const main = async () => {
       transport(),
     ),
   )
-  const client = () =>
-    clientRuntime.runPromise(
-      Effect.flatMap(DirectClient.DirectClient, (c) => c.create(job, { bundle })).pipe(
-        Effect.provideService(References.MinimumLogLevel, "Error"),
-        Effect.asVoid,
-      ),
-    )
+  // The service is looked up once, as an application holds its client; each create is run as an application runs an
+  // effect (its success line is debug, below the default minimum level).
+  const service = await clientRuntime.runPromise(DirectClient.DirectClient)
+  const client = () => Effect.runPromise(Effect.asVoid(service.create(job, { bundle })))
 
   const paths = { raw, adapter, client }
   const runs: Record<keyof typeof paths, Array<number>> = { raw: [], adapter: [], client: [] }

@@ -56,7 +56,14 @@ const watchClock = (
 ): Effect.Effect<void> | undefined => {
   const header = response.headers.date
   if (header === undefined) return undefined
-  const server = Date.parse(header)
+  const watch = settings.clock
+  let server: number
+  if (header === watch.lastHeader) server = watch.lastHeaderMs as number
+  else {
+    server = Date.parse(header)
+    watch.lastHeader = header
+    watch.lastHeaderMs = server
+  }
   if (!Number.isFinite(server)) return undefined
   // `Date` has whole seconds, truncated: the server's time was within the second after it.
   const offset = server + 500 - now

@@ -169,63 +169,57 @@ const run = <A>(
         })
   // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
   // A 429 without a poll time on a safe request is waited out until the block ends.
+  // Data-first calls throughout: the piped forms build a closure per call, on every request.
   const attempts = (n: number): Effect.Effect<A, ClientError> =>
-    attempt.pipe(
-      Effect.catchIf(
-        (error: ClientError) => n < settings.retryTimes && isRetryable(endpoint.retry, error),
-        (error) =>
-          Effect.gen(function* () {
-            options?.onRetry?.(error)
-            if (error._tag === "RateLimited") {
-              const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-              yield* Effect.sleep(Duration.millis(Math.max(0, error.blockedUntil.getTime() - now)))
-            } else {
-              yield* Effect.sleep(
-                Duration.min(Duration.times(settings.retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
-              )
-            }
-            return yield* attempts(n + 1)
-          }),
-      ),
+    Effect.catchIf(
+      attempt,
+      (error: ClientError) => n < settings.retryTimes && isRetryable(endpoint.retry, error),
+      (error) =>
+        Effect.gen(function* () {
+          options?.onRetry?.(error)
+          if (error._tag === "RateLimited") {
+            const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+            yield* Effect.sleep(Duration.millis(Math.max(0, error.blockedUntil.getTime() - now)))
+          } else {
+            yield* Effect.sleep(
+              Duration.min(Duration.times(settings.retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
+            )
+          }
+          return yield* attempts(n + 1)
+        }),
     )
-  return Effect.withFiber((fiber) => {
+  const logged = Effect.withFiber((fiber) => {
     const started = performance.now()
-    return attempts(0).pipe(
-      Effect.onExit((exit) => {
-        const durationMs = Math.round(performance.now() - started)
-        if (exit._tag === "Success") {
-          // Debug is below the default minimum level: the line and its annotations are not even built then.
-          if (LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) return Effect.void
-          return Effect.logDebug(`signering ${endpoint.operation} ok`).pipe(
-            Effect.annotateLogs({ ...annotations, durationMs }),
-          )
-        }
-        const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
-        // Answers a caller handles routinely (429, token and ceremony states) are debug; breakage is a warning.
-        const routine = tags.every(
-          (t) => !["TransportError", "UnexpectedResponse", "DecodeError", "RefusedUrl", "Die"].includes(t),
-        )
-        const line = `signering ${endpoint.operation} failed: ${tags.join(", ")}`
-        return (routine ? Effect.logDebug(line) : Effect.logWarning(line)).pipe(
+    return Effect.onExit(attempts(0), (exit) => {
+      const durationMs = Math.round(performance.now() - started)
+      if (exit._tag === "Success") {
+        // Debug is below the default minimum level: the line and its annotations are not even built then.
+        if (LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) return Effect.void
+        return Effect.logDebug(`signering ${endpoint.operation} ok`).pipe(
           Effect.annotateLogs({ ...annotations, durationMs }),
         )
-      }),
-    )
-  }).pipe(
-    Effect.withSpan(
-      `${settings.name}.${endpoint.operation}`,
-      {
-        attributes: {
-          "signering.operation": endpoint.operation,
-          "http.request.method": ctx.method,
-          "url.full": ctx.url,
-        },
-        kind: "internal",
-      },
-      // A stack per request costs more than the rest of the span; the operation name locates it well enough.
-      { captureStackTrace: false },
-    ),
-  )
+      }
+      const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
+      // Answers a caller handles routinely (429, token and ceremony states) are debug; breakage is a warning.
+      const routine = tags.every(
+        (t) => !["TransportError", "UnexpectedResponse", "DecodeError", "RefusedUrl", "Die"].includes(t),
+      )
+      const line = `signering ${endpoint.operation} failed: ${tags.join(", ")}`
+      return (routine ? Effect.logDebug(line) : Effect.logWarning(line)).pipe(
+        Effect.annotateLogs({ ...annotations, durationMs }),
+      )
+    })
+  })
+  return Effect.withSpan(logged, `${settings.name}.${endpoint.operation}`, {
+    attributes: {
+      "signering.operation": endpoint.operation,
+      "http.request.method": ctx.method,
+      "url.full": ctx.url,
+    },
+    kind: "internal",
+    // A stack per request costs more than the rest of the span; the operation name locates it well enough.
+    captureStackTrace: false,
+  })
 }
 
 /** The organization segment right after the API root, for pacing a follow-up request. */

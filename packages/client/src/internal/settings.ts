@@ -21,6 +21,9 @@ const DEFAULT_RESPONSE_BYTES = 16 * 1024 * 1024
 export interface ClockWatch {
   offsetMs: number | undefined
   warned: boolean
+  /** The last `Date` header read and its time: it changes once a second, so most answers reuse the parse. */
+  lastHeader?: string | undefined
+  lastHeaderMs?: number | undefined
 }
 
 /** Everything the pipeline reads. Built once per client by {@link makeSettings}. */
