@@ -332,6 +332,12 @@ describe("redaction", () => {
     )
     expect(spans.map((s) => s.name)).toContain("DirectClient.getStatus")
     expect(spanText).toContain("status_query_token")
+    // The client's span has the answer's status, and the calls without a tracer below made no spans here.
+    const create = spans.find((s) => s.name === "DirectClient.create")
+    expect(create?.attributes.get("http.response.status_code")).toBe(200)
+    const before = spans.length
+    await h.run(client.getStatus(job.statusUrl!, token))
+    expect(spans).toHaveLength(before)
     const everything = [
       ...lines,
       spanText,

@@ -7,7 +7,7 @@
  * move it.
  */
 import type { Endpoint } from "@signering/protocol"
-import { Clock, Context, Effect, Tracer } from "effect"
+import { Clock, Context, Effect, type Fiber, Tracer } from "effect"
 import type { ClientError, RequestContext } from "../ClientError.js"
 import { UnexpectedResponse } from "../ClientError.js"
 import type * as Exchange from "../Exchange.js"
@@ -76,6 +76,13 @@ const watchClock = (
 }
 
 /**
+ * Whether a request gets its span. Not when nothing could observe it: no tracing backend (effect's in-memory
+ * `nativeTracer`, which effect documents as the way to detect that) and no trace headers to send.
+ */
+export const traced = (settings: Settings, fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  settings.propagate || fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+
+/**
  * Runs one attempt. Interrupting it aborts the exchange. `release` (a rate limiter's place, see
  * `RateLimiter.enter`) is given the time the attempt ended, however it ended.
  */
@@ -87,6 +94,7 @@ export const run = <A>(
   Effect.withFiber((fiber) => {
     const clock = fiber.getRef(Clock.Clock)
     const context = fiber.context
+    const withSpan = traced(settings, fiber)
     return Effect.callback<A, ClientError>((resume) => {
       let call: Exchange.Call | undefined
       let timedOut = false
@@ -111,8 +119,10 @@ export const run = <A>(
         } catch (cause) {
           throw mapError(cause)
         }
-        const span = Context.getOrUndefined(context, Tracer.ParentSpan)
-        if (span?._tag === "Span") span.attribute("http.response.status_code", response.status)
+        if (withSpan) {
+          const span = Context.getOrUndefined(context, Tracer.ParentSpan)
+          if (span?._tag === "Span") span.attribute("http.response.status_code", response.status)
+        }
         warning = watchClock(settings, response, clock.currentTimeMillisUnsafe(), spec.annotations)
         const answered = { ...ctx, status: response.status }
         if (!endpoint.accepts(response.status)) {

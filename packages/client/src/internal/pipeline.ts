@@ -16,6 +16,7 @@ import {
 } from "../ClientError.js"
 import type * as Exchange from "../Exchange.js"
 import * as Attempt from "./attempt.js"
+import { traced } from "./attempt.js"
 import { isRetryable, type Refine, readBounded, refineByOperation, timeoutError, transportError } from "./failure.js"
 import { NEXT_PERMITTED_POLL_TIME, parsePollTime } from "./pollTime.js"
 import { maskUrl } from "./redact.js"
@@ -210,16 +211,20 @@ const run = <A>(
       )
     })
   })
-  return Effect.withSpan(logged, `${settings.name}.${endpoint.operation}`, {
-    attributes: {
-      "signering.operation": endpoint.operation,
-      "http.request.method": ctx.method,
-      "url.full": ctx.url,
-    },
-    kind: "internal",
-    // A stack per request costs more than the rest of the span; the operation name locates it well enough.
-    captureStackTrace: false,
-  })
+  return Effect.withFiber((fiber) =>
+    traced(settings, fiber)
+      ? Effect.withSpan(logged, `${settings.name}.${endpoint.operation}`, {
+          attributes: {
+            "signering.operation": endpoint.operation,
+            "http.request.method": ctx.method,
+            "url.full": ctx.url,
+          },
+          kind: "internal",
+          // A stack per request costs more than the rest of the span; the operation name locates it well enough.
+          captureStackTrace: false,
+        })
+      : logged,
+  )
 }
 
 /** The organization segment right after the API root, for pacing a follow-up request. */

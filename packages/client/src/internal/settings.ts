@@ -33,6 +33,8 @@ export interface Settings {
   readonly http: HttpClient.HttpClient
   /** How requests go out: the adapter's lean lane when the `HttpClient` given carries one, else `http` itself. */
   readonly lane: Lane.Lane
+  /** Trace headers on requests (`propagateTraceHeaders`). */
+  readonly propagate: boolean
   readonly environment: Environment.Environment
   readonly apiRoot: string
   readonly userAgent: string
@@ -103,6 +105,7 @@ export const makeSettings = (
       name,
       http,
       lane: exchange === undefined ? Lane.http(http) : Lane.lean(exchange, propagate),
+      propagate,
       environment: options.environment,
       apiRoot,
       userAgent: userAgent(options.userAgentSuffix),
