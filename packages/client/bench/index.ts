@@ -220,7 +220,7 @@ const suite = async (apiRoot: string, sender: Credentials, ca: string, bundleByt
   return result
 }
 
-const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1200)
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3000)
 
 /**
  * The pacing every client has by default, with a limit this loopback bench never reaches (the service's 10

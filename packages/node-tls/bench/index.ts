@@ -20,7 +20,7 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import { Agent, request } from "undici"
 import { NodeTlsTransport } from "../src/index.js"
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60)
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const ORG = "123456785"
@@ -46,7 +46,7 @@ const multipart = (xml: string, zip: Uint8Array) => {
   return { body: Buffer.concat([head, zip, tail]), contentType: `multipart/mixed; boundary=${boundary}` }
 }
 
-const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_SEQUENTIAL_REQUESTS ?? 30)
+const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_SEQUENTIAL_REQUESTS ?? 100)
 
 const throughput = async (
   task: () => Promise<void>,

@@ -22,8 +22,8 @@ export interface Attempt<A> {
   readonly ctx: RequestContext
   readonly timeoutMs: number
   readonly refine: Refine
-  /** Log annotations of the clock warning. */
-  readonly annotations: Record<string, unknown>
+  /** Log annotations of the clock warning (built only for it). */
+  readonly annotations: () => Record<string, unknown>
   /** Reads the accepted answer; rejects with a `ClientError`, or with a transport failure while reading the body. */
   readonly read: (response: Exchange.Response, ctx: RequestContext) => Promise<A>
 }
@@ -52,7 +52,7 @@ const watchClock = (
   settings: Settings,
   response: Exchange.Response,
   now: number,
-  annotations: Record<string, unknown>,
+  annotations: () => Record<string, unknown>,
 ): Effect.Effect<void> | undefined => {
   const header = response.headers.date
   if (header === undefined) return undefined
@@ -72,7 +72,7 @@ const watchClock = (
   settings.clock.warned = true
   return Effect.logWarning(
     `signering: the local clock is ${Math.round(offset / 100) / 10} s ${offset > 0 ? "behind" : "ahead of"} the service's; it refuses a bundle signed more than 5 s off (set useServerClock or fix the system time)`,
-  ).pipe(Effect.annotateLogs({ ...annotations, clockOffsetMs: offset }))
+  ).pipe(Effect.annotateLogs({ ...annotations(), clockOffsetMs: offset }))
 }
 
 /**
@@ -83,16 +83,27 @@ export const traced = (settings: Settings, fiber: Fiber.Fiber<unknown, unknown>)
   settings.propagate || fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
 
 /**
- * Runs one attempt. Interrupting it aborts the exchange. `release` (a rate limiter's place, see
- * `RateLimiter.enter`) is given the time the attempt ended, however it ended.
+ * A rate limiter's synchronous turn (`RateLimiter.enter`) taken as the attempt starts; when it has no place now, the
+ * attempt is `otherwise` (the limiter's waiting path) instead.
  */
-export const run = <A>(
-  settings: Settings,
-  spec: Attempt<A>,
-  release?: (answeredAt: number) => void,
-): Effect.Effect<A, ClientError> =>
+export interface Pacing<A> {
+  readonly enter: (organizationNumber: string, now: number) => ((answeredAt: number) => void) | undefined
+  readonly organization: string
+  readonly otherwise: Effect.Effect<A, ClientError>
+}
+
+/**
+ * Runs one attempt. Interrupting it aborts the exchange. With `pacing`, the limiter's place is given the time the
+ * attempt ended, however it ended.
+ */
+export const run = <A>(settings: Settings, spec: Attempt<A>, pacing?: Pacing<A>): Effect.Effect<A, ClientError> =>
   Effect.withFiber((fiber) => {
     const clock = fiber.getRef(Clock.Clock)
+    let release: ((answeredAt: number) => void) | undefined
+    if (pacing !== undefined) {
+      release = pacing.enter(pacing.organization, clock.currentTimeMillisUnsafe())
+      if (release === undefined) return pacing.otherwise
+    }
     const context = fiber.context
     const withSpan = traced(settings, fiber)
     return Effect.callback<A, ClientError>((resume) => {

@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
-import { Clock, Duration, Effect, LogLevel, References, Stream } from "effect"
+import { Duration, Effect, LogLevel, References, Stream } from "effect"
 import {
   type ClientError,
   RefusedUrl,
@@ -137,7 +137,12 @@ const run = <A>(
   if (endpoint.body !== undefined) headers["content-type"] = endpoint.body.contentType
   // On the client's own lines only, not around the whole request: a log context per request costs CPU on every
   // create while the lines are usually filtered out (the transport logs nothing of its own).
-  const annotations = { operation: endpoint.operation, method: ctx.method, url: ctx.url, ...options?.annotations }
+  const annotations = () => ({
+    operation: endpoint.operation,
+    method: ctx.method,
+    url: ctx.url,
+    ...options?.annotations,
+  })
   const refine: Refine = (c, status) => options?.refine?.(c, status) ?? refineByOperation(c, status)
   const organization =
     endpoint.organizationNumber ?? settings.defaultOrganization ?? organizationInPath(settings, endpoint.url)
@@ -164,10 +169,7 @@ const run = <A>(
   const attempt =
     enter === undefined || organization === undefined
       ? slow
-      : Effect.withFiber((fiber) => {
-          const release = enter(organization, fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
-          return release === undefined ? slow : Attempt.run(settings, spec, release)
-        })
+      : Attempt.run(settings, spec, { enter, organization, otherwise: slow })
   // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
   // A 429 without a poll time on a safe request is waited out until the block ends.
   // Data-first calls throughout: the piped forms build a closure per call, on every request.
@@ -189,15 +191,15 @@ const run = <A>(
           return yield* attempts(n + 1)
         }),
     )
-  const logged = Effect.withFiber((fiber) => {
+  return Effect.withFiber((fiber) => {
     const started = performance.now()
-    return Effect.onExit(attempts(0), (exit) => {
+    const logged = Effect.onExit(attempts(0), (exit) => {
       const durationMs = Math.round(performance.now() - started)
       if (exit._tag === "Success") {
         // Debug is below the default minimum level: the line and its annotations are not even built then.
         if (LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) return Effect.void
         return Effect.logDebug(`signering ${endpoint.operation} ok`).pipe(
-          Effect.annotateLogs({ ...annotations, durationMs }),
+          Effect.annotateLogs({ ...annotations(), durationMs }),
         )
       }
       const tags = exit.cause.reasons.map((r) => (r._tag === "Fail" ? (r.error as { _tag: string })._tag : r._tag))
@@ -207,12 +209,10 @@ const run = <A>(
       )
       const line = `signering ${endpoint.operation} failed: ${tags.join(", ")}`
       return (routine ? Effect.logDebug(line) : Effect.logWarning(line)).pipe(
-        Effect.annotateLogs({ ...annotations, durationMs }),
+        Effect.annotateLogs({ ...annotations(), durationMs }),
       )
     })
-  })
-  return Effect.withFiber((fiber) =>
-    traced(settings, fiber)
+    return traced(settings, fiber)
       ? Effect.withSpan(logged, `${settings.name}.${endpoint.operation}`, {
           attributes: {
             "signering.operation": endpoint.operation,
@@ -223,8 +223,8 @@ const run = <A>(
           // A stack per request costs more than the rest of the span; the operation name locates it well enough.
           captureStackTrace: false,
         })
-      : logged,
-  )
+      : logged
+  })
 }
 
 /** The organization segment right after the API root, for pacing a follow-up request. */

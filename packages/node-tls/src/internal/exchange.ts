@@ -182,16 +182,32 @@ class Handler implements Dispatcher.DispatchHandler, Exchange.Response {
   }
 }
 
+/**
+ * Origin and path of a URL as undici wants them. The same few URLs recur on every request (a sender's create, its
+ * queue's poll): parsed once, kept in a small cache dropped wholesale when full.
+ */
+const target = (url: string): { readonly origin: string; readonly path: string } => {
+  let found = targets.get(url)
+  if (found === undefined) {
+    const parsed = new URL(url)
+    found = { origin: parsed.origin, path: parsed.pathname + parsed.search }
+    if (targets.size >= 256) targets.clear()
+    targets.set(url, found)
+  }
+  return found
+}
+const targets = new Map<string, { readonly origin: string; readonly path: string }>()
+
 export const make =
   (dispatcher: Dispatcher): Exchange.Exchange =>
   (request) => {
     const handler = new Handler()
     try {
-      const url = new URL(request.url)
+      const url = target(request.url)
       dispatcher.dispatch(
         {
           origin: url.origin,
-          path: url.pathname + url.search,
+          path: url.path,
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers,
           body: request.body ?? null,
