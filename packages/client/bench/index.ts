@@ -168,28 +168,9 @@ const suite = async (apiRoot: string, sender: Credentials, ca: string, bundleByt
       await quiet(fetchClient.create(job, { bundle: bundleBytes }))
     },
   }
-  const result: Suite = {
-    runs: {
-      rawRequest: [],
-      httpClient: [],
-      httpDecode: [],
-      viaDispatcher: [],
-      viaDispatcherUnpaced: [],
-      viaHttpClient: [],
-      rawFetch: [],
-      viaFetch: [],
-    },
-    cpu: {
-      rawRequest: [],
-      httpClient: [],
-      httpDecode: [],
-      viaDispatcher: [],
-      viaDispatcherUnpaced: [],
-      viaHttpClient: [],
-      rawFetch: [],
-      viaFetch: [],
-    },
-  }
+  const perPath = () =>
+    Object.fromEntries(Object.keys(paths).map((k) => [k, []])) as unknown as Record<PathName, Array<number>>
+  const result: Suite = { runs: perPath(), cpu: perPath() }
   // BENCH_PATHS=viaDispatcher,rawRequest runs only those (e.g. to profile one path).
   const only = process.env.BENCH_PATHS?.split(",")
   if (only !== undefined)

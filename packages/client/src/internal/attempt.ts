@@ -7,7 +7,7 @@
  * move it.
  */
 import type { Endpoint } from "@signering/protocol"
-import { Clock, Context, Effect, type Fiber, Tracer } from "effect"
+import { Clock, Context, Effect, Tracer } from "effect"
 import type { ClientError, RequestContext } from "../ClientError.js"
 import { UnexpectedResponse } from "../ClientError.js"
 import type * as Exchange from "../Exchange.js"
@@ -24,6 +24,8 @@ export interface Attempt<A> {
   readonly refine: Refine
   /** Log annotations of the clock warning (built only for it). */
   readonly annotations: () => Record<string, unknown>
+  /** Whether the request has its own span (see `traced` in `pipeline.ts`): the answer's status goes on it. */
+  readonly spanned: boolean
   /** Reads the accepted answer; rejects with a `ClientError`, or with a transport failure while reading the body. */
   readonly read: (response: Exchange.Response, ctx: RequestContext) => Promise<A>
 }
@@ -76,13 +78,6 @@ const watchClock = (
 }
 
 /**
- * Whether a request gets its span. Not when nothing could observe it: no tracing backend (effect's in-memory
- * `nativeTracer`, which effect documents as the way to detect that) and no trace headers to send.
- */
-export const traced = (settings: Settings, fiber: Fiber.Fiber<unknown, unknown>): boolean =>
-  settings.propagate || fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
-
-/**
  * A rate limiter's synchronous turn (`RateLimiter.enter`) taken as the attempt starts; when it has no place now, the
  * attempt is `otherwise` (the limiter's waiting path) instead.
  */
@@ -105,7 +100,6 @@ export const run = <A>(settings: Settings, spec: Attempt<A>, pacing?: Pacing<A>)
       if (release === undefined) return pacing.otherwise
     }
     const context = fiber.context
-    const withSpan = traced(settings, fiber)
     return Effect.callback<A, ClientError>((resume) => {
       let call: Exchange.Call | undefined
       let timedOut = false
@@ -130,7 +124,7 @@ export const run = <A>(settings: Settings, spec: Attempt<A>, pacing?: Pacing<A>)
         } catch (cause) {
           throw mapError(cause)
         }
-        if (withSpan) {
+        if (spec.spanned) {
           const span = Context.getOrUndefined(context, Tracer.ParentSpan)
           if (span?._tag === "Span") span.attribute("http.response.status_code", response.status)
         }

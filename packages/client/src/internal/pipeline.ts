@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "@signering/protocol"
 import { ValidationError } from "@signering/protocol"
-import { Duration, Effect, LogLevel, References, Stream } from "effect"
+import { Duration, Effect, type Fiber, LogLevel, References, Stream, Tracer } from "effect"
 import {
   type ClientError,
   RefusedUrl,
@@ -16,7 +16,6 @@ import {
 } from "../ClientError.js"
 import type * as Exchange from "../Exchange.js"
 import * as Attempt from "./attempt.js"
-import { traced } from "./attempt.js"
 import { isRetryable, type Refine, readBounded, refineByOperation, timeoutError, transportError } from "./failure.js"
 import { NEXT_PERMITTED_POLL_TIME, parsePollTime } from "./pollTime.js"
 import { maskUrl } from "./redact.js"
@@ -102,7 +101,7 @@ const checkFollowUp = (settings: Settings, operation: string, method: string, ur
 
 export interface ExecuteOptions {
   readonly refine?: Refine | undefined
-  /** Log and span annotations. */
+  /** Annotations of the request's log line. */
   readonly annotations?: Record<string, unknown> | undefined
   /**
    * Called before an attempt that failed is retried (e.g. a poll answer cut short): a caller that must know an
@@ -146,52 +145,55 @@ const run = <A>(
   const refine: Refine = (c, status) => options?.refine?.(c, status) ?? refineByOperation(c, status)
   const organization =
     endpoint.organizationNumber ?? settings.defaultOrganization ?? organizationInPath(settings, endpoint.url)
-  const limiter = settings.rateLimiter
-  const spec: Attempt.Attempt<A> = {
-    endpoint,
-    request: { method: endpoint.method, url: endpoint.url, headers, body: endpoint.body?.bytes },
-    ctx,
-    timeoutMs: Duration.toMillis(timeout),
-    refine,
-    annotations,
-    read,
-  }
-  const once = Attempt.run(settings, spec)
-  // Paced by answers when the limiter can (`around`), else by departures (`take`); below the limit through its
-  // synchronous `enter`, which keeps pacing out of the effect runtime.
-  const slow =
-    limiter === undefined || organization === undefined
-      ? once
-      : limiter.around !== undefined
-        ? limiter.around(organization, once)
-        : limiter.take(organization).pipe(Effect.andThen(once))
-  const enter = limiter?.enter
-  const attempt =
-    enter === undefined || organization === undefined
-      ? slow
-      : Attempt.run(settings, spec, { enter, organization, otherwise: slow })
-  // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
-  // A 429 without a poll time on a safe request is waited out until the block ends.
-  // Data-first calls throughout: the piped forms build a closure per call, on every request.
-  const attempts = (n: number): Effect.Effect<A, ClientError> =>
-    Effect.catchIf(
-      attempt,
-      (error: ClientError) => n < settings.retryTimes && isRetryable(endpoint.retry, error),
-      (error) =>
-        Effect.gen(function* () {
-          options?.onRetry?.(error)
-          if (error._tag === "RateLimited") {
-            const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-            yield* Effect.sleep(Duration.millis(Math.max(0, error.blockedUntil.getTime() - now)))
-          } else {
-            yield* Effect.sleep(
-              Duration.min(Duration.times(settings.retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
-            )
-          }
-          return yield* attempts(n + 1)
-        }),
-    )
   return Effect.withFiber((fiber) => {
+    // Decided once per request: the attempts put the answer's status on the span only when there is one.
+    const spanned = traced(settings, fiber)
+    const limiter = settings.rateLimiter
+    const spec: Attempt.Attempt<A> = {
+      endpoint,
+      request: { method: endpoint.method, url: endpoint.url, headers, body: endpoint.body?.bytes },
+      ctx,
+      timeoutMs: Duration.toMillis(timeout),
+      refine,
+      annotations,
+      spanned,
+      read,
+    }
+    const once = Attempt.run(settings, spec)
+    // Paced by answers when the limiter can (`around`), else by departures (`take`); below the limit through its
+    // synchronous `enter`, which keeps pacing out of the effect runtime.
+    const slow =
+      limiter === undefined || organization === undefined
+        ? once
+        : limiter.around !== undefined
+          ? limiter.around(organization, once)
+          : limiter.take(organization).pipe(Effect.andThen(once))
+    const enter = limiter?.enter
+    const attempt =
+      enter === undefined || organization === undefined
+        ? slow
+        : Attempt.run(settings, spec, { enter, organization, otherwise: slow })
+    // Exponential backoff with jitter, paid for only when an attempt fails (a Schedule per request was measurable).
+    // A 429 without a poll time on a safe request is waited out until the block ends.
+    // Data-first calls throughout: the piped forms build a closure per call, on every request.
+    const attempts = (n: number): Effect.Effect<A, ClientError> =>
+      Effect.catchIf(
+        attempt,
+        (error: ClientError) => n < settings.retryTimes && isRetryable(endpoint.retry, error),
+        (error) =>
+          Effect.gen(function* () {
+            options?.onRetry?.(error)
+            if (error._tag === "RateLimited") {
+              const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+              yield* Effect.sleep(Duration.millis(Math.max(0, error.blockedUntil.getTime() - now)))
+            } else {
+              yield* Effect.sleep(
+                Duration.min(Duration.times(settings.retryBase, 2 ** n * (0.8 + Math.random() * 0.4)), MAX_BACKOFF),
+              )
+            }
+            return yield* attempts(n + 1)
+          }),
+      )
     const started = performance.now()
     const logged = Effect.onExit(attempts(0), (exit) => {
       const durationMs = Math.round(performance.now() - started)
@@ -212,7 +214,7 @@ const run = <A>(
         Effect.annotateLogs({ ...annotations(), durationMs }),
       )
     })
-    return traced(settings, fiber)
+    return spanned
       ? Effect.withSpan(logged, `${settings.name}.${endpoint.operation}`, {
           attributes: {
             "signering.operation": endpoint.operation,
@@ -226,6 +228,13 @@ const run = <A>(
       : logged
   })
 }
+
+/**
+ * Whether a request gets its span. Not when nothing could observe it: no tracing backend (effect's in-memory
+ * `nativeTracer`, which effect documents as the way to detect that) and no trace headers to send.
+ */
+const traced = (settings: Settings, fiber: Fiber.Fiber<unknown, unknown>): boolean =>
+  settings.propagate || fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
 
 /** The organization segment right after the API root, for pacing a follow-up request. */
 const organizationInPath = (settings: Settings, url: string): string | undefined => {

@@ -105,52 +105,37 @@ export class PollingError extends Data.TaggedError("PollingError")<{
  * const handled = yield* Metric.value(Polling.metrics.changesHandled)
  * ```
  */
+/** A counter of the worker's: each one only grows. */
+const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+
 export const metrics = {
   /** Changes whose handler succeeded. */
-  changesHandled: Metric.counter("signering_polling_changes_handled", {
-    description: "Status changes whose handler succeeded",
-    incremental: true,
-  }),
+  changesHandled: counter("signering_polling_changes_handled", "Status changes whose handler succeeded"),
   /** Confirmations sent successfully. */
-  confirmations: Metric.counter("signering_polling_confirmations", {
-    description: "Status changes confirmed",
-    incremental: true,
-  }),
+  confirmations: counter("signering_polling_confirmations", "Status changes confirmed"),
   /** Handler failures (each leaves its change unconfirmed). */
-  handlerFailures: Metric.counter("signering_polling_handler_failures", {
-    description: "Handlers that failed; their changes were not confirmed",
-    incremental: true,
-  }),
+  handlerFailures: counter(
+    "signering_polling_handler_failures",
+    "Handlers that failed; their changes were not confirmed",
+  ),
   /** Failed polls, downloads and confirmations (after the client's own retries), by `stage`. */
-  failures: Metric.counter("signering_polling_failures", {
-    description: "Failed polls, downloads and confirmations",
-    incremental: true,
-  }),
+  failures: counter("signering_polling_failures", "Failed polls, downloads and confirmations"),
   /** 429 answers: too-eager polling and the DoSFilter block. */
-  tooManyRequests: Metric.counter("signering_polling_429", {
-    description: "429 answers to polls (too early, or the DoSFilter block)",
-    incremental: true,
-  }),
+  tooManyRequests: counter("signering_polling_429", "429 answers to polls (too early, or the DoSFilter block)"),
   /** Seconds spent waiting for a permitted poll time or a backoff. */
-  sleptSeconds: Metric.counter("signering_polling_slept_seconds", {
-    description: "Seconds spent waiting before polls",
-    incremental: true,
-  }),
+  sleptSeconds: counter("signering_polling_slept_seconds", "Seconds spent waiting before polls"),
   /** Changes older than one already handed to the handler: not handed over (see the README: polling guarantees). */
-  staleChanges: Metric.counter("signering_polling_stale_changes", {
-    description: "Status changes older than one already handed to the handler; skipped",
-    incremental: true,
-  }),
+  staleChanges: counter(
+    "signering_polling_stale_changes",
+    "Status changes older than one already handed to the handler; skipped",
+  ),
   /** Confirmations held back so as not to settle a newer change the handler has not handled. */
-  heldConfirmations: Metric.counter("signering_polling_held_confirmations", {
-    description: "Confirmations not sent (or deferred) because a newer change of the job may still be delivered",
-    incremental: true,
-  }),
+  heldConfirmations: counter(
+    "signering_polling_held_confirmations",
+    "Confirmations not sent (or deferred) because a newer change of the job may still be delivered",
+  ),
   /** Waits imposed by an answer beyond `maxWait`, clamped to it. */
-  clampedWaits: Metric.counter("signering_polling_clamped_waits", {
-    description: "Permitted poll times or blocks beyond maxWait, clamped",
-    incremental: true,
-  }),
+  clampedWaits: counter("signering_polling_clamped_waits", "Permitted poll times or blocks beyond maxWait, clamped"),
 } as const
 
 const ORG = /^[0-9]{9}$/

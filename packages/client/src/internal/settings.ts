@@ -30,8 +30,7 @@ export interface ClockWatch {
 export interface Settings {
   /** Span name prefix: `DirectClient`, `PortalClient`, `ArchiveClient`. */
   readonly name: string
-  readonly http: HttpClient.HttpClient
-  /** How requests go out: the adapter's lean lane when the `HttpClient` given carries one, else `http` itself. */
+  /** How requests go out: the adapter's lean lane when the `HttpClient` given carries one, else that `HttpClient`. */
   readonly lane: Lane.Lane
   /** Trace headers on requests (`propagateTraceHeaders`). */
   readonly propagate: boolean
@@ -65,31 +64,36 @@ const originOf = (url: string): string | undefined => {
   }
 }
 
+/**
+ * The `HttpClient` given, for the lane through effect's client: references it reads per request (e.g.
+ * `FetchHttpClient.Fetch`) are taken from where the client was built, so a layer stack works the same in Effect code
+ * and in the Promise API's runtime; effect's own span is left out for a URL carrying a token (ours, masked, is kept).
+ */
+const throughEffect = (
+  given: HttpClient.HttpClient,
+  built: Context.Context<never>,
+  propagate: boolean,
+): HttpClient.HttpClient =>
+  HttpClient.transformResponse(
+    given,
+    Effect.updateContext((input: Context.Context<never>) =>
+      Context.add(
+        Context.add(Context.merge(built, input), HttpClient.TracerDisabledWhen, (request) => hasSecret(request.url)),
+        HttpClient.TracerPropagationEnabled,
+        propagate,
+      ),
+    ),
+  )
+
 /** Builds the settings from (validated) options, their environment resolved, and the `HttpClient` in the context. */
 export const makeSettings = (
   name: string,
   options: ClientOptions.Options & { readonly environment: Environment.Environment },
 ): Effect.Effect<Settings, never, HttpClient.HttpClient> =>
   Effect.gen(function* () {
-    // References the transport reads per request (e.g. `FetchHttpClient.Fetch`) are taken from where the client
-    // was built, so a layer stack works the same in Effect code and in the Promise API's runtime.
     const built = yield* Effect.context<never>()
     const propagate = options.propagateTraceHeaders === true
     const given = yield* HttpClient.HttpClient
-    const http = given.pipe(
-      HttpClient.transformResponse(
-        Effect.updateContext((input: Context.Context<never>) =>
-          Context.add(
-            // effect's own client span records the full URL: for a URL carrying a token only ours (masked) is kept.
-            Context.add(Context.merge(built, input), HttpClient.TracerDisabledWhen, (request) =>
-              hasSecret(request.url),
-            ),
-            HttpClient.TracerPropagationEnabled,
-            propagate,
-          ),
-        ),
-      ),
-    )
     const exchange = Exchange.fromHttpClient(given)
     const apiRoot = options.environment.apiRoot.replace(/\/+$/, "")
     const rootOrigin = originOf(apiRoot)
@@ -103,8 +107,7 @@ export const makeSettings = (
       input === undefined ? fallback : Duration.fromInputUnsafe(input)
     return {
       name,
-      http,
-      lane: exchange === undefined ? Lane.http(http) : Lane.lean(exchange, propagate),
+      lane: exchange === undefined ? Lane.http(throughEffect(given, built, propagate)) : Lane.lean(exchange, propagate),
       propagate,
       environment: options.environment,
       apiRoot,
